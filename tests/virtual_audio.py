@@ -1,0 +1,419 @@
+"""A user-space PulseAudio daemon with a virtual microphone and speaker, for device tests.
+
+Follows shared/notes/virtual-audio.md: null sinks ``vspeaker`` (what the player plays ends
+up on ``vspeaker.monitor``) and ``vmic_feed`` (WAVs played into it come out of the remap
+source ``vmic``, the default microphone). ALSA's ``default``/``pulse`` devices reach the
+daemon through libasound2-plugins, so PortAudio (sounddevice) sees them, but only if
+sounddevice is imported, or re-initialized, after the daemon is up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import wave
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+
+SPEAKER_SINK: Final = "vspeaker"
+SPEAKER_MONITOR: Final = "vspeaker.monitor"
+MIC_FEED_SINK: Final = "vmic_feed"
+MIC_SOURCE: Final = "vmic"
+RECORD_RATE_HZ: Final = 16_000
+# Keep-alive streams need this long before the first captured block arrives on time.
+SETTLE_SECONDS: Final = 2.2
+REQUIRED_TOOLS: Final = ("pulseaudio", "pactl", "parec", "paplay")
+RUNTIME_DIR_PREFIX: Final = "floorcoach-pulse-"
+_OWNER_FILE: Final = "owner.pid"
+_START_TIMEOUT_SECONDS: Final = 10.0
+_MAX_SOCKET_PATH: Final = 100  # sun_path holds 108 bytes
+
+
+class VirtualAudioError(RuntimeError):
+    """The virtual sound server could not be started or used."""
+
+
+def missing_tools() -> list[str]:
+    """Return the PulseAudio programs that are not on PATH."""
+    return [tool for tool in REQUIRED_TOOLS if shutil.which(tool) is None]
+
+
+def _pulse_env(runtime_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["XDG_RUNTIME_DIR"] = str(runtime_dir)
+    env["PULSE_SERVER"] = f"unix:{runtime_dir}/pulse/native"
+    return env
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _kill_daemon(runtime_dir: Path) -> None:
+    """Stop the daemon whose runtime dir this is, politely and then firmly."""
+    env = _pulse_env(runtime_dir)
+    with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+        subprocess.run(
+            ["pulseaudio", "--kill"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=5,
+            check=False,
+        )
+    pid = _read_pid(runtime_dir / "pulse" / "pid")
+    if pid is None:
+        return
+    deadline = time.monotonic() + 3.0
+    while _pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _pid_alive(pid):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def cleanup_stale_daemons(temp_root: Path | None = None) -> list[Path]:
+    """Stop daemons left by test sessions that died without tearing down; return their dirs."""
+    root = temp_root or Path(tempfile.gettempdir())
+    cleaned = []
+    for runtime_dir in root.glob(RUNTIME_DIR_PREFIX + "*"):
+        owner = _read_pid(runtime_dir / _OWNER_FILE)
+        if owner is not None and _pid_alive(owner):
+            continue  # another live test session (e.g. a colleague's) owns it
+        _kill_daemon(runtime_dir)
+        shutil.rmtree(runtime_dir, ignore_errors=True)
+        cleaned.append(runtime_dir)
+    return cleaned
+
+
+def _new_runtime_dir() -> Path:
+    for base in (tempfile.gettempdir(), "/tmp"):
+        if len(base) + len("/" + RUNTIME_DIR_PREFIX + "xxxxxxxx/pulse/native") < _MAX_SOCKET_PATH:
+            return Path(tempfile.mkdtemp(prefix=RUNTIME_DIR_PREFIX, dir=base))
+    raise VirtualAudioError("no temporary directory short enough for a unix socket path")
+
+
+class SpeakerRecording:
+    """A running capture of ``vspeaker.monitor`` into a 16 kHz mono s16le WAV file."""
+
+    def __init__(self, path: Path, process: subprocess.Popen[bytes]) -> None:
+        self.path = path
+        self.process = process
+
+    def stop(self) -> Path:
+        """Stop recording, let parec finish the WAV header, and return the file's path."""
+        if self.process.poll() is None:
+            # SIGINT makes parec close the file properly (header sizes written).
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if not self.path.exists():
+            raise VirtualAudioError(f"parec wrote no file at {self.path}")
+        return self.path
+
+    def __enter__(self) -> SpeakerRecording:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+class VirtualAudio:
+    """One PulseAudio daemon with the virtual devices, private to this process."""
+
+    def __init__(self) -> None:
+        self.runtime_dir: Path | None = None
+        self.env: dict[str, str] = {}
+        self._keepalive: list[subprocess.Popen[bytes]] = []
+        self._saved_environ: dict[str, str | None] = {}
+        self.startup_seconds = 0.0
+
+    @property
+    def pulse_server(self) -> str:
+        """The ``PULSE_SERVER`` value clients use to reach this daemon."""
+        return self.env["PULSE_SERVER"]
+
+    @property
+    def log_path(self) -> Path:
+        """The daemon's own log file."""
+        assert self.runtime_dir is not None, "not started"
+        return self.runtime_dir / "pulseaudio.log"
+
+    def start(self) -> None:
+        """Start the daemon and devices, then point os.environ (and sounddevice) at it."""
+        started = time.monotonic()
+        missing = missing_tools()
+        if missing:
+            raise VirtualAudioError(
+                f"{', '.join(missing)} not installed: run scripts/test, which installs the "
+                "apt packages pulseaudio and pulseaudio-utils"
+            )
+        cleanup_stale_daemons()
+        self.runtime_dir = _new_runtime_dir()
+        self.runtime_dir.chmod(0o700)
+        (self.runtime_dir / _OWNER_FILE).write_text(f"{os.getpid()}\n")
+        self.env = _pulse_env(self.runtime_dir)
+        # A fresh dir holds no daemon; this mirrors the recipe and costs little.
+        _kill_daemon(self.runtime_dir)
+
+        command = [
+            "pulseaudio",
+            "-D",
+            "-n",
+            "--exit-idle-time=-1",
+            f"--log-target=file:{self.log_path}",
+            "--load=module-native-protocol-unix",
+            f"--load=module-null-sink sink_name={SPEAKER_SINK}",
+            f"--load=module-null-sink sink_name={MIC_FEED_SINK}",
+            f"--load=module-remap-source master={MIC_FEED_SINK}.monitor source_name={MIC_SOURCE}",
+        ]
+        try:
+            result = subprocess.run(
+                command,
+                env=self.env,
+                capture_output=True,
+                text=True,
+                timeout=_START_TIMEOUT_SECONDS,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise VirtualAudioError(f"pulseaudio -D did not return: {self._log_tail()}") from exc
+        if result.returncode != 0:
+            raise VirtualAudioError(
+                f"pulseaudio -D failed (exit {result.returncode}): "
+                f"{result.stderr.strip()} {self._log_tail()}"
+            )
+        self._wait_until_up()
+        self.pactl("set-default-sink", SPEAKER_SINK)
+        self.pactl("set-default-source", MIC_SOURCE)
+        self._verify_devices()
+
+        # Keep both clocks running; otherwise the first captured block arrives 1-2 s late.
+        for source in (MIC_SOURCE, SPEAKER_MONITOR):
+            self._keepalive.append(
+                subprocess.Popen(
+                    ["parec", "-d", source, "--latency-msec=10"],
+                    env=self.env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    stdin=subprocess.DEVNULL,
+                )
+            )
+        time.sleep(SETTLE_SECONDS)
+        dead = [p.args for p in self._keepalive if p.poll() is not None]
+        if dead:
+            raise VirtualAudioError(f"keep-alive recorders exited early: {dead}")
+
+        for key in ("XDG_RUNTIME_DIR", "PULSE_SERVER"):
+            self._saved_environ[key] = os.environ.get(key)
+            os.environ[key] = self.env[key]
+        _reinitialize_sounddevice()
+        self.startup_seconds = time.monotonic() - started
+
+    def stop(self) -> None:
+        """Stop the recorders and the daemon, restore os.environ, remove the runtime dir."""
+        for process in self._keepalive:
+            if process.poll() is None:
+                process.terminate()
+        for process in self._keepalive:
+            try:
+                process.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._keepalive.clear()
+        for key, value in self._saved_environ.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_environ.clear()
+        if self.runtime_dir is not None:
+            _kill_daemon(self.runtime_dir)
+            shutil.rmtree(self.runtime_dir, ignore_errors=True)
+            self.runtime_dir = None
+
+    def pactl(self, *args: str) -> str:
+        """Run ``pactl`` against this daemon and return its standard output."""
+        result = subprocess.run(
+            ["pactl", *args], env=self.env, capture_output=True, text=True, timeout=10, check=False
+        )
+        if result.returncode != 0:
+            raise VirtualAudioError(
+                f"pactl {' '.join(args)} failed: {result.stderr.strip()} {self._log_tail()}"
+            )
+        return result.stdout
+
+    def play_into_mic(self, wav_path: str | os.PathLike[str]) -> subprocess.Popen[bytes]:
+        """Start playing a WAV into the virtual microphone (real-time paced); wait() on it."""
+        return subprocess.Popen(
+            ["paplay", f"--device={MIC_FEED_SINK}", os.fspath(wav_path)],
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+        )
+
+    def start_speaker_recording(self, path: str | os.PathLike[str]) -> SpeakerRecording:
+        """Start recording the virtual speaker to a 16 kHz mono s16le WAV; call .stop()."""
+        out = Path(path)
+        process = subprocess.Popen(
+            [
+                "parec",
+                f"--device={SPEAKER_MONITOR}",
+                f"--rate={RECORD_RATE_HZ}",
+                "--channels=1",
+                "--format=s16le",
+                "--file-format=wav",
+                "--latency-msec=10",
+                str(out),
+            ],
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+        )
+        return SpeakerRecording(out, process)
+
+    def record_speaker(self, path: str | os.PathLike[str], seconds: float) -> Path:
+        """Record the virtual speaker for ``seconds`` (blocking) and return the WAV path."""
+        recording = self.start_speaker_recording(path)
+        time.sleep(seconds)
+        return recording.stop()
+
+    def _wait_until_up(self) -> None:
+        deadline = time.monotonic() + _START_TIMEOUT_SECONDS
+        while True:
+            result = subprocess.run(
+                ["pactl", "info"], env=self.env, capture_output=True, timeout=5, check=False
+            )
+            if result.returncode == 0:
+                return
+            if time.monotonic() > deadline:
+                raise VirtualAudioError(
+                    f"pulseaudio did not answer within {_START_TIMEOUT_SECONDS:.0f} s: "
+                    f"{self._log_tail()}"
+                )
+            time.sleep(0.1)
+
+    def _verify_devices(self) -> None:
+        sinks = {line.split("\t")[1] for line in self.pactl("list", "short", "sinks").splitlines()}
+        sources = {
+            line.split("\t")[1] for line in self.pactl("list", "short", "sources").splitlines()
+        }
+        missing = ({SPEAKER_SINK, MIC_FEED_SINK} - sinks) | ({MIC_SOURCE} - sources)
+        if missing:
+            raise VirtualAudioError(
+                f"virtual devices missing after start: {sorted(missing)} "
+                f"(sinks {sorted(sinks)}, sources {sorted(sources)})"
+            )
+
+    def _log_tail(self, lines: int = 8) -> str:
+        if self.runtime_dir is None:
+            return ""
+        try:
+            text = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return "(no daemon log)"
+        return "daemon log: " + " | ".join(text[-lines:])
+
+
+def _reinitialize_sounddevice() -> None:
+    """Make an already imported sounddevice re-enumerate devices (PortAudio lists them once)."""
+    sd = sys.modules.get("sounddevice")
+    if sd is None:
+        return
+    sd._terminate()
+    sd._initialize()
+
+
+def write_tone_wav(
+    path: str | os.PathLike[str],
+    frequency_hz: float,
+    seconds: float,
+    *,
+    rate_hz: int = RECORD_RATE_HZ,
+    amplitude: float = 0.5,
+    pad_seconds: float = 0.0,
+) -> Path:
+    """Write a mono int16 sine WAV, with ``pad_seconds`` of silence after it."""
+    out = Path(path)
+    with wave.open(str(out), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate_hz)
+        wav.writeframes(tone_samples(frequency_hz, seconds, rate_hz, amplitude, pad_seconds))
+    return out
+
+
+def tone_samples(
+    frequency_hz: float,
+    seconds: float,
+    rate_hz: int,
+    amplitude: float = 0.5,
+    pad_seconds: float = 0.0,
+) -> bytes:
+    """Return int16 little-endian samples of a sine followed by silence."""
+    t = np.arange(int(seconds * rate_hz)) / rate_hz
+    tone = (amplitude * 32767 * np.sin(2 * np.pi * frequency_hz * t)).astype("<i2")
+    silence = np.zeros(int(pad_seconds * rate_hz), dtype="<i2")
+    return np.concatenate([tone, silence]).tobytes()
+
+
+def read_wav_mono(path: str | os.PathLike[str]) -> tuple[np.ndarray, int]:
+    """Read a 16-bit WAV; return its first channel as float samples in [-1, 1] and the rate."""
+    with wave.open(os.fspath(path), "rb") as wav:
+        if wav.getsampwidth() != 2:
+            raise ValueError(f"{path}: expected 16-bit samples, got {8 * wav.getsampwidth()}")
+        frames = wav.readframes(wav.getnframes())
+        channels = wav.getnchannels()
+        rate_hz = wav.getframerate()
+    samples = np.frombuffer(frames, dtype="<i2").reshape(-1, channels)[:, 0]
+    return samples.astype(np.float64) / 32768.0, rate_hz
+
+
+def tone_fraction(
+    samples: np.ndarray, rate_hz: int, frequency_hz: float, bandwidth_hz: float = 50.0
+) -> float:
+    """Fraction of the signal's energy within ``bandwidth_hz`` of ``frequency_hz`` (0..1)."""
+    x = np.asarray(samples, dtype=np.float64)
+    if x.size == 0:
+        return 0.0
+    power = np.abs(np.fft.rfft(x * np.hanning(x.size))) ** 2
+    freqs = np.fft.rfftfreq(x.size, 1.0 / rate_hz)
+    total = float(power.sum())
+    if total == 0.0:
+        return 0.0
+    band = np.abs(freqs - frequency_hz) <= bandwidth_hz
+    return float(power[band].sum()) / total
+
+
+def loud_seconds(
+    samples: np.ndarray, rate_hz: int, threshold: float = 0.05, window_seconds: float = 0.01
+) -> float:
+    """Total duration of ``window_seconds`` windows whose RMS exceeds ``threshold``."""
+    window = max(1, int(rate_hz * window_seconds))
+    x = np.asarray(samples, dtype=np.float64)
+    usable = x[: x.size // window * window].reshape(-1, window)
+    rms = np.sqrt((usable**2).mean(axis=1)) if usable.size else np.zeros(0)
+    return float((rms > threshold).sum() * window / rate_hz)
