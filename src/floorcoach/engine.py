@@ -1,0 +1,1462 @@
+"""The session engine: a pure state machine that plays a routine from events to effects.
+
+It never reads a clock, sleeps or touches a device: time arrives in events, and what
+should happen comes out as effects. Holds, reps and rests run on absolute deadlines
+(start + offset) so that speech length and late ticks never make the schedule drift.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Final
+
+from floorcoach.catalog import LoadedRoutine, ResolvedItem
+from floorcoach.commands import Command, Intent, Location, RedFlag
+from floorcoach.counting import (
+    estimate_speech_seconds,
+    hold_countdown,
+    number_word,
+    spoken_minutes,
+    spoken_seconds,
+)
+from floorcoach.events import (
+    ChangeSpeech,
+    CueKind,
+    Effect,
+    Event,
+    Heard,
+    Log,
+    Phase,
+    PlayCue,
+    Priority,
+    Say,
+    SessionEnded,
+    SpeechDone,
+    Start,
+    StopSpeech,
+    Tick,
+)
+from floorcoach.routine import Exercise, ExerciseKind, PainRules, Sides
+
+STOP_CONFIRM_SECONDS: Final = 10.0
+DEFAULT_RATE_WPM: Final = 150
+RATE_STEP_WPM: Final = 20
+RATE_RANGE_WPM: Final = (90, 230)
+VOLUME_STEP: Final = 0.15
+VOLUME_RANGE: Final = (0.2, 1.0)
+TEMPO_STEP: Final = 1.25
+LENGTH_STEP: Final = 1.25
+FORM_CUE_MIN_HOLD_SECONDS: Final = 15.0
+BREATHING_REMINDER: Final = "Keep breathing slowly. Never hold your breath."
+
+RED_FLAG_REASONS: Final[dict[RedFlag, str]] = {
+    RedFlag.SADDLE_NUMBNESS: "Numbness between the legs or in the saddle area",
+    RedFlag.BLADDER_BOWEL: "New trouble controlling your bladder or bowels",
+    RedFlag.WEAK_LEGS: "Weakness in both legs",
+    RedFlag.CANT_FEEL_LEG: "Losing feeling in your leg",
+    RedFlag.FOOT_WEAKNESS: "Severe weakness lifting your foot",
+    RedFlag.BOTH_LEGS: "Pain spreading to both legs",
+}
+
+
+class Outcome(StrEnum):
+    """How an exercise went; stored in the summary and the history."""
+
+    COMPLETED = "completed"
+    REDUCED = "reduced"
+    EASIER_VARIANT = "easier_variant"
+    HARDER_VARIANT = "harder_variant"
+    SKIPPED = "skipped"
+    NOT_REACHED = "not_reached"
+
+
+class PauseReason(StrEnum):
+    """Why the clock is stopped."""
+
+    USER = "user"
+    PAIN = "pain"
+    CONFIRM_STOP = "confirm_stop"
+
+
+UnitKey = tuple[int, str, int]
+"""(set index, side: '' / 'left' / 'right', rep index): one hold or one rep."""
+
+
+# ---------------------------------------------------------------- steps
+
+
+@dataclass(frozen=True)
+class SayStep:
+    """Say something and wait until it has been said."""
+
+    text: str
+    phase: Phase
+    cue_before: CueKind | None = None
+    cue_after: CueKind | None = None
+
+
+@dataclass(frozen=True)
+class TimedStep:
+    """A stretch of clock time with things said at fixed offsets."""
+
+    phase: Phase
+    seconds: float
+    keys: tuple[UnitKey, ...] = ()
+    intro: str | None = None
+    end_cue: CueKind | None = None
+    end_text: str | None = None
+    period_seconds: float = 0.0
+    """Reps only: seconds from one beat to the next."""
+    top_hold_seconds: float = 0.0
+
+
+Step = SayStep | TimedStep
+
+
+@dataclass
+class _Action:
+    offset: float
+    text: str | None = None
+    cue: CueKind | None = None
+    complete: tuple[UnitKey, ...] = ()
+    priority: Priority = Priority.COUNT
+    interruptible: bool = False
+
+
+@dataclass
+class _Running:
+    """The timed step in progress: when it started and what is still to happen."""
+
+    step: TimedStep
+    start: float
+    actions: list[_Action]
+    index: int = 0
+
+    @property
+    def end(self) -> float:
+        return self.start + self.step.seconds
+
+
+# ---------------------------------------------------------------- per-exercise state
+
+
+@dataclass
+class _Performance:
+    """One exercise as it is being done now, with what has been adapted."""
+
+    item: ResolvedItem
+    exercise: Exercise
+    hold_seconds: float
+    reps: int
+    sets: int
+    tempo_seconds: float
+    completed: set[UnitKey] = field(default_factory=set)
+    outcome: Outcome = Outcome.COMPLETED
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, item: ResolvedItem, exercise: Exercise | None = None) -> _Performance:
+        ex = exercise or item.exercise
+        return cls(item, ex, ex.hold_seconds, ex.reps, ex.sets, ex.tempo_seconds)
+
+    @property
+    def rules(self) -> PainRules:
+        return self.item.pain_rules
+
+    def units(self) -> list[UnitKey]:
+        """Every hold or rep in the order they are done."""
+        sides = [""] if self.exercise.sides is Sides.NONE else ["left", "right"]
+        order: list[UnitKey] = []
+        for set_index in range(self.sets):
+            if self.exercise.sides is Sides.ALTERNATE:
+                order.extend((set_index, s, r) for r in range(self.reps) for s in sides)
+            else:
+                order.extend((set_index, s, r) for s in sides for r in range(self.reps))
+        return order
+
+    def remaining(self) -> list[UnitKey]:
+        return [unit for unit in self.units() if unit not in self.completed]
+
+
+@dataclass
+class _PainDialog:
+    level: int | None
+    location: Location | None
+    deadline: float
+    asking: str = "level"
+
+
+@dataclass
+class _ExerciseRecord:
+    index: int
+    exercise: str
+    outcome: Outcome = Outcome.NOT_REACHED
+    done_as: str | None = None
+    hold_seconds: float = 0.0
+    reps: int = 0
+    units_done: int = 0
+    units_planned: int = 0
+    pain_reports: int = 0
+
+
+# ---------------------------------------------------------------- the engine
+
+
+class Engine:
+    """Plays a routine: `handle(event) -> list[Effect]`, nothing else touches the world."""
+
+    def __init__(
+        self,
+        loaded: LoadedRoutine,
+        *,
+        rate_wpm: int = DEFAULT_RATE_WPM,
+        volume: float = 1.0,
+        announce_duration: bool = True,
+    ) -> None:
+        self.loaded = loaded
+        self.rate_wpm = rate_wpm
+        self.volume = volume
+        self.now = 0.0
+        self.phase = Phase.WELCOME
+        self.finished = False
+        self._announce_duration = announce_duration
+        self._effects: list[Effect] = []
+        self._next_id = 1
+        self._item_index = -1
+        self._perf: _Performance | None = None
+        self._steps: list[Step] = []
+        self._step_index = 0
+        self._waiting_id: int | None = None
+        self._running: _Running | None = None
+        self._paused_at: float | None = None
+        self._pause_reason: PauseReason | None = None
+        self._pain: _PainDialog | None = None
+        self._stop_deadline: float | None = None
+        self._last_instruction = ""
+        self._tempo_factor = 1.0
+        self._pain_counts: Counter[str] = Counter()
+        self._skip_for_session: set[str] = set()
+        self._records = [_ExerciseRecord(item.index, item.exercise.id) for item in loaded.items]
+        self._pain_reports: list[dict[str, Any]] = []
+        self._red_flag: RedFlag | None = None
+        self._started = False
+        self._form_cue_turn = 0
+
+    # ------------------------------------------------------------ public API
+
+    def handle(self, event: Event) -> list[Effect]:
+        """Advance the session by one event and return what should happen."""
+        self._effects = []
+        if self.finished:
+            if isinstance(event, Heard):
+                self._say("The session has ended.", Priority.RESPONSE)
+            return self._take()
+        self.now = max(self.now, event.t)
+        if isinstance(event, Start):
+            self._start()
+        elif isinstance(event, Tick):
+            pass
+        elif isinstance(event, SpeechDone):
+            self._on_speech_done(event)
+        elif isinstance(event, Heard):
+            self._on_heard(event)
+        self._run_clock()
+        return self._take()
+
+    def next_deadline(self) -> float | None:
+        """The next time a Tick would change something (None: waiting on speech or words)."""
+        deadlines: list[float] = []
+        if self._stop_deadline is not None:
+            deadlines.append(self._stop_deadline)
+        if self._pain is not None:
+            deadlines.append(self._pain.deadline)
+        if self._paused_at is None and self._running is not None:
+            running = self._running
+            if running.index < len(running.actions):
+                deadlines.append(running.start + running.actions[running.index].offset)
+            else:
+                deadlines.append(running.end)
+        return min(deadlines) if deadlines else None
+
+    @property
+    def exercise_id(self) -> str | None:
+        """The exercise being played now (a variant's id when one was swapped in)."""
+        return self._perf.exercise.id if self._perf else None
+
+    @property
+    def paused(self) -> bool:
+        """Whether the session clock is stopped."""
+        return self._paused_at is not None
+
+    @property
+    def waiting_for_speech(self) -> int | None:
+        """The utterance whose end the engine waits for, if any."""
+        return self._waiting_id
+
+    def summary(self) -> dict[str, Any]:
+        """Done, reduced, skipped and pain reports, as logged at the end."""
+        counts = Counter(record.outcome.value for record in self._records)
+        return {
+            "routine": self.loaded.routine.id,
+            "exercises": [
+                {
+                    "exercise": record.exercise,
+                    "outcome": record.outcome.value,
+                    "done_as": record.done_as,
+                    "hold_seconds": record.hold_seconds,
+                    "reps": record.reps,
+                    "units_done": record.units_done,
+                    "units_planned": record.units_planned,
+                    "pain_reports": record.pain_reports,
+                }
+                for record in self._records
+            ],
+            "counts": dict(counts),
+            "pain_reports": list(self._pain_reports),
+            "red_flag": self._red_flag.value if self._red_flag else None,
+        }
+
+    # ------------------------------------------------------------ effects helpers
+
+    def _take(self) -> list[Effect]:
+        effects, self._effects = self._effects, []
+        return effects
+
+    def _say(
+        self,
+        text: str,
+        priority: Priority = Priority.INSTRUCTION,
+        *,
+        interruptible: bool = False,
+    ) -> int:
+        ident = self._next_id
+        self._next_id += 1
+        self._effects.append(Say(text, ident, priority, interruptible))
+        return ident
+
+    def _respond(self, text: str) -> None:
+        """Answer a command: cut what is being said, say the answer at once."""
+        self._effects.append(StopSpeech())
+        self._say(text, Priority.RESPONSE)
+
+    def _cue(self, cue: CueKind) -> None:
+        self._effects.append(PlayCue(cue))
+
+    def _log(self, kind: str, **fields: Any) -> None:
+        record: dict[str, Any] = {
+            "t": round(self.now, 3),
+            "kind": kind,
+            "phase": self._current_phase().value,
+        }
+        if self.exercise_id:
+            record["exercise"] = self.exercise_id
+        record.update(fields)
+        self._effects.append(Log(record))
+
+    def _current_phase(self) -> Phase:
+        if self.finished:
+            return Phase.DONE
+        if self._pain is not None:
+            return Phase.PAIN_CHECK
+        if self._paused_at is not None:
+            return Phase.PAUSED
+        return self.phase
+
+    def _set_phase(self, phase: Phase) -> None:
+        if phase is not self.phase:
+            self.phase = phase
+            self._log("phase")
+
+    # ------------------------------------------------------------ flow
+
+    def _start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        self._log("session_start", routine=self.loaded.routine.id)
+        self._steps = self._welcome_steps()
+        self._step_index = 0
+        self._begin_step()
+
+    def _welcome_steps(self) -> list[Step]:
+        routine = self.loaded.routine
+        names = [item.exercise.name.lower() for item in self.loaded.items]
+        listing = _join_words(_unique(names))
+        text = f"Welcome to {routine.name}. {routine.description}"
+        steps: list[Step] = [SayStep(text, Phase.WELCOME)]
+        plan = f"Today: {listing}."
+        if self._announce_duration:
+            plan += f" It takes {spoken_minutes(estimate_total_seconds(self.loaded))}."
+        steps.append(SayStep(plan, Phase.WELCOME))
+        steps.extend(SayStep(note, Phase.WELCOME) for note in routine.safety_notes)
+        steps.append(
+            SayStep(
+                "Say pause, next, or that hurts at any time. Say help to hear more.",
+                Phase.WELCOME,
+            )
+        )
+        return steps
+
+    def _begin_step(self) -> None:
+        """Start the step at _step_index, or move on when the list is used up."""
+        while self._step_index >= len(self._steps):
+            if not self._next_exercise():
+                return
+        step = self._steps[self._step_index]
+        if isinstance(step, SayStep):
+            self._set_phase(step.phase)
+            if step.cue_before:
+                self._cue(step.cue_before)
+            self._last_instruction = step.text
+            self._waiting_id = self._say(step.text)
+        else:
+            self._start_timed(step, self.now)
+
+    def _start_timed(self, step: TimedStep, start: float) -> None:
+        self._set_phase(step.phase)
+        self._waiting_id = None
+        if step.intro:
+            self._last_instruction = step.intro
+            self._say(step.intro)
+        self._running = _Running(step, start, self._schedule(step))
+
+    def _finish_step(self) -> None:
+        self._step_index += 1
+        self._begin_step()
+
+    def _on_speech_done(self, event: SpeechDone) -> None:
+        if event.utterance_id != self._waiting_id or self._paused_at is not None:
+            return
+        self._waiting_id = None
+        step = self._steps[self._step_index]
+        assert isinstance(step, SayStep)
+        if step.cue_after:
+            self._cue(step.cue_after)
+        self._finish_step()
+
+    def _run_clock(self) -> None:
+        """Carry out every scheduled action that is due; chain timed steps exactly."""
+        while self._paused_at is None and self._running is not None and not self.finished:
+            running = self._running
+            if running.index < len(running.actions):
+                action = running.actions[running.index]
+                if running.start + action.offset > self.now + 1e-9:
+                    break
+                running.index += 1
+                self._do(action)
+                continue
+            if running.end > self.now + 1e-9:
+                break
+            self._running = None
+            end = running.end
+            self._step_index += 1
+            while self._step_index >= len(self._steps):
+                if not self._next_exercise():
+                    return
+            step = self._steps[self._step_index]
+            if isinstance(step, TimedStep):
+                self._start_timed(step, end)  # back to back: no drift from late ticks
+            else:
+                self._begin_step()
+        self._check_deadlines()
+
+    def _check_deadlines(self) -> None:
+        if self._stop_deadline is not None and self.now >= self._stop_deadline:
+            self._stop_deadline = None
+            if self._pause_reason is PauseReason.CONFIRM_STOP:
+                self._say("Okay, carrying on.", Priority.RESPONSE)
+                self._resume(announce=False)
+        if self._pain is not None and self.now >= self._pain.deadline:
+            self._log("pain_no_answer", asking=self._pain.asking)
+            if self._pain.level is None:
+                self._pain.level = self.rules.reduce_max_level
+            self._say(
+                "I didn't hear an answer, so I'll treat it as moderate and go gently.",
+                Priority.RESPONSE,
+            )
+            self._decide_pain()
+
+    def _do(self, action: _Action) -> None:
+        if action.cue:
+            self._cue(action.cue)
+        if action.text:
+            self._say(action.text, action.priority, interruptible=action.interruptible)
+        if action.complete and self._perf is not None:
+            self._perf.completed.update(action.complete)
+
+    # ------------------------------------------------------------ schedules
+
+    def _schedule(self, step: TimedStep) -> list[_Action]:
+        actions: list[_Action] = []
+        if step.phase is Phase.HOLD:
+            marks = hold_countdown(step.seconds)
+            actions = [_Action(offset, text) for offset, text in marks]
+            if step.seconds >= FORM_CUE_MIN_HOLD_SECONDS:
+                actions = self._with_form_cues(actions, step.seconds)
+        elif step.phase is Phase.REP:
+            actions = self._rep_actions(step)
+        elif step.phase is Phase.WALK:
+            actions = self._walk_actions(step.seconds)
+        end = _Action(step.seconds, step.end_text, step.end_cue, step.keys)
+        if step.phase is Phase.REP:
+            end.complete = step.keys[-1:]
+        return [*actions, end]
+
+    def _with_form_cues(self, marks: list[_Action], seconds: float) -> list[_Action]:
+        """Put form cues and breathing reminders into the quiet gaps of a long hold."""
+        cues = [*(self._perf.exercise.form_cues if self._perf else []), BREATHING_REMINDER]
+        result: list[_Action] = []
+        previous_end = 2.0  # let "begin" settle first
+        for mark in [*marks, _Action(seconds)]:
+            text = cues[self._form_cue_turn % len(cues)]
+            length = estimate_speech_seconds(text, self.rate_wpm)
+            if mark.offset - previous_end >= length + 2.0:
+                result.append(
+                    _Action(previous_end + 0.5, text, priority=Priority.CUE, interruptible=True)
+                )
+                self._form_cue_turn += 1
+            if mark.text is not None:
+                result.append(mark)
+                previous_end = mark.offset + estimate_speech_seconds(mark.text, self.rate_wpm)
+        return result
+
+    def _rep_actions(self, step: TimedStep) -> list[_Action]:
+        actions: list[_Action] = []
+        alternate = self._perf is not None and self._perf.exercise.sides is Sides.ALTERNATE
+        for beat, key in enumerate(step.keys):
+            offset = beat * step.period_seconds
+            count = number_word(key[2] + 1)
+            if alternate and key[1]:
+                count = f"{count}, {key[1]}"
+            done = step.keys[beat - 1 : beat] if beat > 0 else ()
+            actions.append(_Action(offset, count.capitalize() + ".", CueKind.BEAT, done))
+            if step.top_hold_seconds > 0:
+                tempo = step.period_seconds - step.top_hold_seconds
+                actions.append(_Action(offset + tempo / 2, "Hold."))
+                actions.append(_Action(offset + tempo / 2 + step.top_hold_seconds, "And down."))
+        return actions
+
+    def _walk_actions(self, seconds: float) -> list[_Action]:
+        every = self._perf.exercise.time_check_every_seconds if self._perf else 60.0
+        actions: list[_Action] = []
+        elapsed = every
+        while elapsed < seconds - 5:
+            left = seconds - elapsed
+            text = f"{spoken_seconds(elapsed)} done, {spoken_seconds(left)} to go."
+            actions.append(_Action(elapsed, text))
+            elapsed += every
+        return actions
+
+    # ------------------------------------------------------------ building exercises
+
+    def _next_exercise(self) -> bool:
+        """Close the current exercise and open the next one; False when the routine is over."""
+        self._close_exercise()
+        index = self._item_index + 1
+        while index < len(self.loaded.items):
+            item = self.loaded.items[index]
+            if item.exercise.id in self._skip_for_session:
+                self._records[index].outcome = Outcome.SKIPPED
+                self._say(f"Skipping {item.exercise.name} today, since it hurt earlier.")
+                index += 1
+                continue
+            self._open_exercise(index, arriving=True)
+            return True
+        self._end_session()
+        return False
+
+    def _open_exercise(
+        self, index: int, *, arriving: bool, exercise: Exercise | None = None
+    ) -> None:
+        self._item_index = index
+        item = self.loaded.items[index]
+        self._perf = _Performance.of(item, exercise)
+        record = self._records[index]
+        if exercise is None:
+            record.outcome = Outcome.NOT_REACHED
+            record.done_as = None
+        self._steps = self._exercise_steps(self._perf, intro=True, arriving=arriving)
+        self._step_index = 0
+        self._running = None
+        self._log("exercise_start", index=index)
+
+    def _close_exercise(self) -> None:
+        perf = self._perf
+        if perf is None:
+            return
+        record = self._records[perf.item.index]
+        record.units_done = len(perf.completed)
+        record.units_planned = len(perf.units())
+        record.hold_seconds = perf.hold_seconds if perf.exercise.kind is ExerciseKind.HOLD else 0
+        record.reps = perf.reps
+        if record.outcome is Outcome.NOT_REACHED:
+            record.outcome = perf.outcome
+        self._log(
+            "outcome",
+            outcome=record.outcome.value,
+            units_done=record.units_done,
+            units_planned=record.units_planned,
+        )
+        self._perf = None
+
+    def _exercise_steps(self, perf: _Performance, *, intro: bool, arriving: bool) -> list[Step]:
+        ex = perf.exercise
+        steps: list[Step] = []
+        if intro:
+            number, total = perf.item.index + 1, len(self.loaded.items)
+            if arriving and number > 1 and self.loaded.routine.rest_between_exercises_seconds:
+                steps.append(
+                    TimedStep(
+                        Phase.REST,
+                        self.loaded.routine.rest_between_exercises_seconds,
+                        intro="Well done. Take a moment.",
+                    )
+                )
+            steps.append(SayStep(f"Exercise {number} of {total}: {ex.name}.", Phase.ANNOUNCE))
+            steps.append(SayStep(f"For this one, you'll be {ex.position.spoken}.", Phase.ANNOUNCE))
+            steps.extend(SayStep(line, Phase.INSTRUCT) for line in ex.setup)
+            steps.extend(SayStep(line, Phase.INSTRUCT) for line in ex.precautions)
+            if perf.rules.stop_note:
+                steps.append(SayStep(perf.rules.stop_note, Phase.INSTRUCT))
+            steps.append(SayStep(self._work_description(perf), Phase.INSTRUCT))
+        steps.extend(self._unit_steps(perf))
+        return steps
+
+    def _work_description(self, perf: _Performance) -> str:
+        ex = perf.exercise
+        if ex.kind is ExerciseKind.TIMED:
+            minutes = (ex.duration_minutes or 0) * 60
+            return (
+                f"Walk for {spoken_seconds(minutes)} at a comfortable pace. "
+                f"I'll tell you the time every {spoken_seconds(ex.time_check_every_seconds)}."
+            )
+        sides = {
+            Sides.NONE: "",
+            Sides.LEFT_THEN_RIGHT: " on each side, left side first",
+            Sides.ALTERNATE: " on each side, alternating sides",
+        }[ex.sides]
+        sets = f", {number_word(perf.sets)} sets" if perf.sets > 1 else ""
+        if ex.kind is ExerciseKind.HOLD:
+            times = "once" if perf.reps == 1 else f"{number_word(perf.reps)} times"
+            return f"Hold for {spoken_seconds(perf.hold_seconds)}, {times}{sides}{sets}."
+        top = (
+            f", holding {spoken_seconds(perf.hold_seconds)} at the top"
+            if perf.hold_seconds > 0
+            else ""
+        )
+        reps = "1 rep" if perf.reps == 1 else f"{perf.reps} reps"
+        return f"{reps}{sides}{sets}{top}. I'll count."
+
+    def _unit_steps(self, perf: _Performance) -> list[Step]:
+        ex = perf.exercise
+        if ex.kind is ExerciseKind.TIMED:
+            seconds = (ex.duration_minutes or 0) * 60
+            if perf.completed:
+                return []
+            return [
+                SayStep("Ready, and start walking.", Phase.INSTRUCT, cue_after=CueKind.START),
+                TimedStep(
+                    Phase.WALK,
+                    seconds,
+                    keys=((0, "", 0),),
+                    end_cue=CueKind.END,
+                    end_text="Time's up. Well done; slow down and stop.",
+                ),
+            ]
+        groups = _group_units(perf)
+        steps: list[Step] = []
+        previous: UnitKey | None = None
+        for group in groups:
+            first = group[0]
+            if previous is not None:
+                if previous[0] != first[0]:
+                    rest = ex.rest_seconds
+                    text = (
+                        f"Rest for {spoken_seconds(rest)}. Then set {first[0] + 1} of {perf.sets}."
+                    )
+                    steps.append(TimedStep(Phase.REST, rest, intro=text, end_cue=CueKind.REST_OVER))
+                elif ex.relax_seconds > 0:
+                    steps.append(TimedStep(Phase.REST, ex.relax_seconds))
+            if (
+                first[1]
+                and ex.sides is not Sides.ALTERNATE
+                or (ex.kind is ExerciseKind.HOLD and first[1])
+            ):
+                if previous is None or previous[1] != first[1] or ex.sides is Sides.ALTERNATE:
+                    side = "Left side." if first[1] == "left" else "Right side."
+                    if previous is not None and previous[1] != first[1]:
+                        side = f"Now the {first[1]} side."
+                    cue = CueKind.SWITCH if previous is not None else None
+                    steps.append(SayStep(side, Phase.SWITCH_SIDE, cue_before=cue))
+            steps.append(SayStep("Ready, and begin.", Phase.INSTRUCT, cue_after=CueKind.START))
+            if ex.kind is ExerciseKind.HOLD:
+                steps.append(
+                    TimedStep(
+                        Phase.HOLD,
+                        perf.hold_seconds,
+                        keys=tuple(group),
+                        end_cue=CueKind.END,
+                        end_text="And relax.",
+                    )
+                )
+            else:
+                period = perf.tempo_seconds * self._tempo_factor + perf.hold_seconds
+                steps.append(
+                    TimedStep(
+                        Phase.REP,
+                        period * len(group),
+                        keys=tuple(group),
+                        end_cue=CueKind.END,
+                        end_text="And relax.",
+                        period_seconds=period,
+                        top_hold_seconds=perf.hold_seconds,
+                    )
+                )
+            previous = group[-1]
+        return steps
+
+    def _rebuild(self, *, intro: bool = False, lead: str | None = None) -> None:
+        """Re-plan what is left of this exercise (after a change) and start it."""
+        assert self._perf is not None
+        self._running = None
+        self._steps = []
+        if lead:
+            self._steps.append(SayStep(lead, Phase.INSTRUCT))
+        self._steps.extend(self._exercise_steps(self._perf, intro=intro, arriving=False))
+        self._step_index = 0
+        self._begin_step()
+
+    def _end_session(self) -> None:
+        self._running = None
+        self._steps = []
+        self._waiting_id = None
+        summary = self.summary()
+        self._say(self._summary_text(summary))
+        self.finished = True
+        self.phase = Phase.DONE
+        self._log("session_end", summary=summary)
+        self._effects.append(SessionEnded(summary))
+
+    def _summary_text(self, summary: dict[str, Any]) -> str:
+        counts: dict[str, int] = summary["counts"]
+        if self._red_flag is not None:
+            return "The session has ended."
+        done = counts.get("completed", 0) + counts.get("harder_variant", 0)
+        parts = [f"That's the end of today's session. You completed {_count(done, 'exercise')}"]
+        eased = counts.get("reduced", 0) + counts.get("easier_variant", 0)
+        if eased:
+            parts.append(f"{_count(eased, 'exercise')} made gentler")
+        if counts.get("skipped", 0):
+            parts.append(f"{number_word(counts['skipped'])} skipped")
+        if counts.get("not_reached", 0):
+            parts.append(f"{number_word(counts['not_reached'])} not reached")
+        text = ", ".join(parts) + "."
+        reports = len(summary["pain_reports"])
+        if reports:
+            text += f" You reported pain {_times(reports)}; I'll remember that next time."
+        return text + " Well done."
+
+    # ------------------------------------------------------------ pause and resume
+
+    def _pause(self, reason: PauseReason) -> None:
+        if self._paused_at is None:
+            self._paused_at = self.now
+            self._log("paused", reason=reason.value)
+        self._pause_reason = reason
+        self._effects.append(StopSpeech())
+
+    def _resume(self, *, announce: bool = True) -> None:
+        if self._paused_at is None:
+            return
+        paused_for = self.now - self._paused_at
+        self._paused_at = None
+        self._pause_reason = None
+        self._stop_deadline = None
+        if self._running is not None:
+            self._running.start += paused_for  # the deadlines move by exactly the pause
+            if announce:
+                self._say(f"Resuming: {self._where_text()}", Priority.RESPONSE)
+        elif self._waiting_id is not None or self._step_index < len(self._steps):
+            if announce:
+                self._say("Resuming.", Priority.RESPONSE)
+            self._begin_step()  # say the interrupted instruction again
+        self._log("resumed", paused_seconds=round(paused_for, 3))
+
+    def _where_text(self) -> str:
+        running = self._running
+        if running is None:
+            return f"{self.phase.value.replace('_', ' ')}."
+        left = running.end - (self._paused_at if self._paused_at is not None else self.now)
+        phase = running.step.phase
+        if phase is Phase.REP:
+            remaining = running.step.keys[self._beats_done(running) :]
+            return f"reps, {_count(len(remaining), 'rep')} to go."
+        name = {Phase.HOLD: "hold", Phase.REST: "rest", Phase.WALK: "walk"}.get(phase, "")
+        return f"{name}, {spoken_seconds(max(1.0, left))} left."
+
+    def _beats_done(self, running: _Running) -> int:
+        done = sum(1 for action in running.actions[: running.index] if action.cue is CueKind.BEAT)
+        return max(0, done - 1)
+
+    # ------------------------------------------------------------ commands
+
+    @property
+    def rules(self) -> PainRules:
+        """The pain rules in force now (defaults before the first exercise)."""
+        if self._perf is not None:
+            return self._perf.rules
+        if self.loaded.items:
+            return self.loaded.items[0].pain_rules
+        from floorcoach.routine import DEFAULT_PAIN_RULES
+
+        return DEFAULT_PAIN_RULES
+
+    def _on_heard(self, event: Heard) -> None:
+        intent = event.intent
+        self._log("heard", command=intent.value, text=event.text)
+        if intent.red_flag is not None:
+            self._on_red_flag(intent.red_flag)
+            return
+        if self._pain is not None and self._answer_pain(intent):
+            return
+        if intent.command is None:
+            self._on_stray_answer(intent)
+            return
+        command = intent.command
+        if self._stop_deadline is not None and command is not Command.STOP:
+            self._stop_deadline = None
+            if command is Command.RESUME or self._pause_reason is PauseReason.CONFIRM_STOP:
+                if command is Command.RESUME:
+                    self._resume()
+                    return
+                self._resume(announce=False)
+        handler = getattr(self, f"_cmd_{command.value}")
+        handler(intent)
+
+    def _on_stray_answer(self, intent: Intent) -> None:
+        if intent.location is not None:
+            # "it's in my leg" out of the blue is a pain report with its answer
+            self._cmd_pain(Intent(command=Command.PAIN), location=intent.location)
+            return
+        self._respond("If something hurts, say 'that hurts'. Say help to hear what you can say.")
+
+    def _cmd_pause(self, intent: Intent) -> None:
+        if self._paused_at is not None:
+            self._respond("Still paused. Say resume when you're ready.")
+            return
+        self._pause(PauseReason.USER)
+        self._say("Paused. Say resume when you're ready.", Priority.RESPONSE)
+
+    def _cmd_resume(self, intent: Intent) -> None:
+        if self._paused_at is None:
+            self._respond("We're already going.")
+            return
+        self._effects.append(StopSpeech())
+        self._resume()
+
+    def _cmd_next(self, intent: Intent) -> None:
+        self._resume_silently()
+        if self._item_index < 0:
+            self._respond("Let's start.")
+            self._steps, self._step_index = [], 0
+            self._begin_step()
+            return
+        assert self._perf is not None
+        record = self._records[self._item_index]
+        if not self._perf.remaining() or record.outcome is not Outcome.NOT_REACHED:
+            pass
+        elif self._perf.completed:
+            record.outcome = Outcome.REDUCED if self._perf.completed else Outcome.SKIPPED
+        else:
+            record.outcome = Outcome.SKIPPED
+        if self._item_index + 1 < len(self.loaded.items):
+            nxt = self.loaded.items[self._item_index + 1].exercise.name
+            self._respond(f"Moving on to {nxt}.")
+        else:
+            self._respond("That was the last exercise.")
+        self._log("decision", decision="next", reason="asked")
+        self._running = None
+        self._steps, self._step_index = [], 0
+        self._begin_step()
+
+    def _cmd_previous(self, intent: Intent) -> None:
+        self._resume_silently()
+        target = max(0, self._item_index - 1)
+        if self._item_index <= 0:
+            self._respond("This is the first exercise, so let's start it again.")
+            target = 0
+        else:
+            self._respond(f"Going back to {self.loaded.items[target].exercise.name}.")
+        if self._perf is not None:
+            self._close_exercise()
+        self._records[target].outcome = Outcome.NOT_REACHED
+        self._open_exercise(target, arriving=False)
+        self._begin_step()
+
+    def _cmd_repeat(self, intent: Intent) -> None:
+        text = self._last_instruction or "Nothing to repeat yet."
+        if self._running is None and self._waiting_id is not None and self._paused_at is None:
+            self._effects.append(StopSpeech())
+            self._begin_step()  # re-say the instruction and wait for it again
+            return
+        self._respond(text)
+
+    def _cmd_restart(self, intent: Intent) -> None:
+        self._resume_silently()
+        if self._perf is None:
+            self._respond("Starting from the beginning.")
+            self._steps, self._step_index = self._welcome_steps(), 0
+            self._begin_step()
+            return
+        index = self._item_index
+        self._respond(f"Starting {self._perf.exercise.name} again.")
+        swapped = self._perf.exercise.id != self._perf.item.exercise.id
+        variant = self._perf.exercise if swapped else None
+        self._perf = None
+        self._open_exercise(index, arriving=False, exercise=variant)
+        self._begin_step()
+
+    def _cmd_slower(self, intent: Intent) -> None:
+        self._change_tempo(TEMPO_STEP, "slower")
+
+    def _cmd_faster(self, intent: Intent) -> None:
+        self._change_tempo(1 / TEMPO_STEP, "faster")
+
+    def _change_tempo(self, factor: float, word: str) -> None:
+        new = min(3.0, max(0.5, self._tempo_factor * factor))
+        if math.isclose(new, self._tempo_factor):
+            self._respond(f"That's as {word.removesuffix('er')} as I count.")
+            return
+        self._tempo_factor = new
+        self._log("decision", decision=f"tempo_{word}", tempo_factor=round(new, 3))
+        running = self._running
+        if running is not None and running.step.phase is Phase.REP and self._perf is not None:
+            self._respond(f"Counting {word}.")
+            self._restart_reps_from_now()
+        else:
+            self._respond(f"Okay, I'll count the reps {word}.")
+
+    def _restart_reps_from_now(self) -> None:
+        """Re-plan the remaining reps of this block on the new tempo, from this moment."""
+        assert self._perf is not None
+        assert self._running is not None
+        running = self._running
+        self._running = None
+        done = running.step.keys[: self._beats_done(running)]
+        self._perf.completed.update(done)
+        remaining = [key for key in running.step.keys if key not in self._perf.completed]
+        if not remaining:
+            self._finish_step()
+            return
+        period = self._perf.tempo_seconds * self._tempo_factor + self._perf.hold_seconds
+        step = TimedStep(
+            Phase.REP,
+            period * len(remaining),
+            keys=tuple(remaining),
+            end_cue=CueKind.END,
+            end_text="And relax.",
+            period_seconds=period,
+            top_hold_seconds=self._perf.hold_seconds,
+        )
+        self._steps[self._step_index] = step
+        self._start_timed(step, self.now + 1.0)
+
+    def _cmd_shorter(self, intent: Intent) -> None:
+        self._change_length(1 / LENGTH_STEP)
+
+    def _cmd_longer(self, intent: Intent) -> None:
+        self._change_length(LENGTH_STEP)
+
+    def _change_length(self, factor: float) -> None:
+        perf = self._perf
+        if perf is None or perf.exercise.kind is ExerciseKind.TIMED:
+            self._respond("There's nothing to make shorter or longer right now.")
+            return
+        ex = perf.exercise
+        word = "longer" if factor > 1 else "shorter"
+        if ex.kind is ExerciseKind.HOLD:
+            low, high = ex.hold_range_seconds
+            new = min(high, max(low, round(perf.hold_seconds * factor)))
+            if new == perf.hold_seconds:
+                self._respond(f"That's already the {word.removesuffix('er')}est hold for this one.")
+                return
+            perf.hold_seconds = new
+            self._respond(f"Holds are now {spoken_seconds(new)}.")
+            self._log("decision", decision=word, hold_seconds=new)
+            self._retime_hold()
+        else:
+            low_reps, high_reps = ex.reps_range
+            step = 2 if factor > 1 else -2
+            new_reps = min(high_reps, max(low_reps, perf.reps + step))
+            if new_reps == perf.reps:
+                most = "most" if factor > 1 else "fewest"
+                self._respond(f"That's already the {most} reps for this one.")
+                return
+            perf.reps = new_reps
+            self._respond(f"Okay, {number_word(new_reps)} reps.")
+            self._log("decision", decision=word, reps=new_reps)
+            self._replan_rest_of_exercise()
+
+    def _retime_hold(self) -> None:
+        """Apply a new hold length to the hold in progress and to the holds still to come."""
+        assert self._perf is not None
+        running = self._running
+        if running is not None and running.step.phase is Phase.HOLD:
+            elapsed = (self._paused_at or self.now) - running.start
+            seconds = max(self._perf.hold_seconds, elapsed + 3.0)
+            step = TimedStep(
+                Phase.HOLD,
+                seconds,
+                keys=running.step.keys,
+                end_cue=running.step.end_cue,
+                end_text=running.step.end_text,
+            )
+            actions = [a for a in self._schedule(step) if a.offset > elapsed + 1e-6]
+            self._running = _Running(step, running.start, actions)
+            self._steps[self._step_index] = step
+        self._replan_rest_of_exercise(keep_current=True)
+
+    def _replan_rest_of_exercise(self, *, keep_current: bool = True) -> None:
+        """Swap the steps after the current one for a fresh plan of what is left."""
+        assert self._perf is not None
+        current = self._steps[: self._step_index + 1] if keep_current else []
+        running_keys = set(self._running.step.keys) if self._running is not None else set()
+        saved = set(self._perf.completed)
+        self._perf.completed |= running_keys
+        rest = self._unit_steps(self._perf)
+        self._perf.completed = saved
+        if running_keys and rest and isinstance(rest[0], TimedStep) is False:
+            pass
+        self._steps = current + rest if keep_current else rest
+
+    def _cmd_louder(self, intent: Intent) -> None:
+        self._change_volume(VOLUME_STEP, "Louder.", "That's as loud as I go.")
+
+    def _cmd_quieter(self, intent: Intent) -> None:
+        self._change_volume(-VOLUME_STEP, "Quieter.", "That's as quiet as I go.")
+
+    def _change_volume(self, step: float, said: str, at_limit: str) -> None:
+        new = round(min(VOLUME_RANGE[1], max(VOLUME_RANGE[0], self.volume + step)), 2)
+        if new == self.volume:
+            self._respond(at_limit)
+            return
+        self.volume = new
+        self._effects.append(StopSpeech())
+        self._effects.append(ChangeSpeech(self.rate_wpm, self.volume))
+        self._say(f"{said} Is this better?", Priority.RESPONSE)
+        self._log("decision", decision="volume", volume=new)
+
+    def _cmd_speak_slower(self, intent: Intent) -> None:
+        self._change_rate(-RATE_STEP_WPM, "I'll speak more slowly.", "This is my slowest.")
+
+    def _cmd_speak_faster(self, intent: Intent) -> None:
+        self._change_rate(RATE_STEP_WPM, "I'll speak a little faster.", "This is my fastest.")
+
+    def _change_rate(self, step: int, said: str, at_limit: str) -> None:
+        new = min(RATE_RANGE_WPM[1], max(RATE_RANGE_WPM[0], self.rate_wpm + step))
+        if new == self.rate_wpm:
+            self._respond(at_limit)
+            return
+        self.rate_wpm = new
+        self._effects.append(StopSpeech())
+        self._effects.append(ChangeSpeech(self.rate_wpm, self.volume))
+        self._say(said, Priority.RESPONSE)
+        self._log("decision", decision="speech_rate", rate_wpm=new)
+        if self._running is None and self._waiting_id is not None and self._paused_at is None:
+            self._begin_step()
+
+    def _cmd_how_long(self, intent: Intent) -> None:
+        left = estimate_remaining_seconds(self)
+        where = self._where_text() if self._running is not None else ""
+        total = f"About {spoken_minutes(left).removeprefix('about ')} left in the session."
+        if left < 60:
+            total = "Less than a minute left in the session."
+        self._respond(f"{where[0].upper() + where[1:]} {total}" if where else total)
+        self._reissue_if_instruction()
+
+    def _cmd_whats_next(self, intent: Intent) -> None:
+        following = self._item_index + 1
+        if following < len(self.loaded.items):
+            text = f"Next is {self.loaded.items[following].exercise.name}."
+        else:
+            text = "This is the last exercise."
+        self._respond(text)
+        self._reissue_if_instruction()
+
+    def _cmd_help(self, intent: Intent) -> None:
+        if self._paused_at is not None:
+            text = "We're paused. Say resume to go on, next to skip, or stop to end."
+        elif self.phase in (Phase.HOLD, Phase.REP, Phase.WALK):
+            text = (
+                "You can say pause, shorter, longer, slower, how long, that hurts, "
+                "too easy, next, or stop."
+            )
+        else:
+            text = "You can say pause, repeat, next, go back, how long, that hurts, or stop."
+        self._respond(text)
+        self._reissue_if_instruction()
+
+    def _cmd_done(self, intent: Intent) -> None:
+        running = self._running
+        if self._paused_at is not None:
+            self._respond("We're paused. Say resume to go on.")
+            return
+        if running is not None and running.step.phase in (Phase.HOLD, Phase.REP, Phase.WALK):
+            self._respond("Okay, relax.")
+            if self._perf is not None:
+                self._perf.completed.update(running.step.keys)
+            self._running = None
+            self._finish_step()
+            return
+        if running is not None:
+            self._respond("Okay.")
+            self._running = None
+            self._finish_step()
+            return
+        self._effects.append(StopSpeech())
+        self._cue(CueKind.BEAT)
+        self._waiting_id = None
+        self._finish_step()
+
+    def _cmd_stop(self, intent: Intent) -> None:
+        if self._stop_deadline is not None:
+            self._stop_deadline = None
+            self._effects.append(StopSpeech())
+            self._log("decision", decision="stop", reason="confirmed")
+            self._paused_at = None
+            self._pain = None
+            self._close_exercise()
+            self._end_session()
+            return
+        self._pause(PauseReason.CONFIRM_STOP)
+        self._stop_deadline = self.now + STOP_CONFIRM_SECONDS
+        self._say("Say stop again to end the session, or resume to carry on.", Priority.RESPONSE)
+
+    def _cmd_too_easy(self, intent: Intent) -> None:
+        perf = self._perf
+        if perf is None:
+            self._respond("Let's see how the first exercise feels.")
+            return
+        ex = perf.exercise
+        record = self._records[perf.item.index]
+        if ex.kind is ExerciseKind.HOLD and perf.hold_seconds < ex.hold_range_seconds[1]:
+            perf.hold_seconds = min(ex.hold_range_seconds[1], round(perf.hold_seconds * 1.25))
+            self._respond(f"Let's hold longer: {spoken_seconds(perf.hold_seconds)}.")
+            self._log("decision", decision="harder", hold_seconds=perf.hold_seconds)
+            self._retime_hold()
+            return
+        if ex.kind is ExerciseKind.REPS and perf.reps < ex.reps_range[1]:
+            perf.reps = min(ex.reps_range[1], perf.reps + 2)
+            self._respond(f"Let's do more: {number_word(perf.reps)} reps.")
+            self._log("decision", decision="harder", reps=perf.reps)
+            self._replan_rest_of_exercise()
+            return
+        harder = self.loaded.variant(ex, "harder")
+        if harder is not None:
+            self._respond(f"You're at the top of this one. Let's move up to {harder.name}.")
+            self._log("decision", decision="harder_variant", variant=harder.id)
+            self._swap_variant(harder, Outcome.HARDER_VARIANT)
+            return
+        self._respond("You're at the top of this exercise; I'll note that for next time.")
+        self._log("decision", decision="at_top", reason="too_easy")
+        record.outcome = record.outcome
+
+    def _swap_variant(self, variant: Exercise, outcome: Outcome) -> None:
+        assert self._perf is not None
+        index = self._item_index
+        self._records[index].outcome = outcome
+        self._records[index].done_as = variant.id
+        self._open_exercise(index, arriving=False, exercise=variant)
+        self._begin_step()
+
+    def _resume_silently(self) -> None:
+        self._pain = None
+        self._stop_deadline = None
+        if self._paused_at is not None:
+            self._paused_at = None
+            self._pause_reason = None
+
+    def _reissue_if_instruction(self) -> None:
+        """After answering during an instruction, say the instruction again."""
+        if self._running is None and self._waiting_id is not None and self._paused_at is None:
+            self._begin_step()
+
+    # ------------------------------------------------------------ pain
+
+    def _cmd_pain(self, intent: Intent, location: Location | None = None) -> None:
+        self._pause(PauseReason.PAIN)
+        rules = self.rules
+        deadline = self.now + float(rules.answer_timeout_seconds or 20)
+        self._pain = _PainDialog(intent.number, location, deadline)
+        self._log("pain_reported", level=intent.number, location=location)
+        if intent.number is not None and intent.number > (rules.reduce_max_level or 5):
+            self._decide_pain()
+            return
+        if intent.number is None:
+            self._say("Let's stop for a moment. How bad is it, from 0 to 10?", Priority.RESPONSE)
+        else:
+            self._ask_location()
+
+    def _ask_location(self) -> None:
+        assert self._pain is not None
+        self._pain.asking = "location"
+        self._pain.deadline = self.now + float(self.rules.answer_timeout_seconds or 20)
+        self._say("Is it in your back, or spreading down your leg?", Priority.RESPONSE)
+
+    def _answer_pain(self, intent: Intent) -> bool:
+        """Take an answer to the pain questions; False when the words were something else."""
+        dialog = self._pain
+        assert dialog is not None
+        if intent.number is not None and intent.command in (None, Command.PAIN):
+            dialog.level = intent.number
+            self._effects.append(StopSpeech())
+            if dialog.level > (self.rules.reduce_max_level or 5) or dialog.location is not None:
+                self._decide_pain()
+            else:
+                self._ask_location()
+            return True
+        if intent.location is not None:
+            dialog.location = intent.location
+            self._effects.append(StopSpeech())
+            if dialog.level is not None or intent.location is Location.LEG:
+                self._decide_pain()
+            else:
+                dialog.asking = "level"
+                self._say("And how bad, from 0 to 10?", Priority.RESPONSE)
+            return True
+        if intent.command is Command.PAIN:
+            self._respond("How bad is it, from 0 to 10?")
+            return True
+        if intent.command is Command.RESUME:
+            # "I'm fine, carry on": treat as mild
+            dialog.level = dialog.level if dialog.level is not None else 0
+            dialog.location = dialog.location or Location.BACK
+            self._decide_pain()
+            return True
+        if intent.command in (Command.REPEAT, Command.HELP):
+            question = (
+                "How bad is it, from 0 to 10?"
+                if dialog.asking == "level"
+                else "Is it in your back, or spreading down your leg?"
+            )
+            self._respond(question)
+            return True
+        if intent.command is Command.PAUSE:
+            self._respond("We're stopped. Tell me how bad it is, from 0 to 10.")
+            return True
+        return False
+
+    def _decide_pain(self) -> None:
+        dialog = self._pain
+        assert dialog is not None
+        self._pain = None
+        rules = self.rules
+        level = dialog.level if dialog.level is not None else rules.reduce_max_level or 5
+        perf = self._perf
+        report = {
+            "t": round(self.now, 3),
+            "level": level,
+            "location": dialog.location.value if dialog.location else None,
+            "exercise": perf.exercise.id if perf else None,
+        }
+        self._pain_reports.append(report)
+        self._log("pain", level=level, location=report["location"])
+        self._effects.append(StopSpeech())
+        if perf is None:
+            self._say(
+                "Thanks for telling me. We'll start gently; say that hurts at any time.",
+                Priority.RESPONSE,
+            )
+            self._resume(announce=False)
+            return
+        record = self._records[perf.item.index]
+        record.pain_reports += 1
+        self._pain_counts[perf.item.exercise.id] += 1
+        spreading = dialog.location is Location.LEG and bool(rules.stop_if_spreads_down_leg)
+        repeated = self._pain_counts[perf.item.exercise.id] >= (rules.skip_after_reports or 2)
+        if repeated:
+            self._skip_for_session.add(perf.item.exercise.id)
+            self._decision(
+                "skip",
+                "This exercise has hurt twice now, so we'll skip it for the rest of today.",
+                reason="repeated_pain",
+            )
+            record.outcome = Outcome.SKIPPED
+            self._leave_exercise()
+        elif level > (rules.reduce_max_level or 5) or spreading:
+            why = "pain spreading down your leg" if spreading else f"pain at {level}"
+            easier = self.loaded.variant(perf.exercise, "easier")
+            if easier is not None:
+                self._decision(
+                    "easier_variant",
+                    f"With {why}, let's stop this one and switch to the easier {easier.name}.",
+                    reason="severe" if not spreading else "spreading",
+                    variant=easier.id,
+                )
+                self._paused_at = None
+                self._pause_reason = None
+                self._swap_variant(easier, Outcome.EASIER_VARIANT)
+            else:
+                self._decision(
+                    "skip",
+                    f"With {why}, let's skip this exercise for today. I'll note it for next time.",
+                    reason="severe" if not spreading else "spreading",
+                )
+                record.outcome = Outcome.SKIPPED
+                self._leave_exercise()
+        elif level > (rules.ease_max_level or 3):
+            self._reduce(perf, rules)
+        else:
+            self._decision(
+                "continue",
+                "Okay. Ease into it, and only go as far as is comfortable.",
+                reason="mild",
+            )
+            self._resume(announce=False)
+            if self._running is not None:
+                self._say(f"Carrying on: {self._where_text()}", Priority.RESPONSE)
+
+    def _reduce(self, perf: _Performance, rules: PainRules) -> None:
+        fraction = rules.reduce_fraction or 0.3
+        ex = perf.exercise
+        keep = 1 - fraction
+        perf.reps = max(ex.reps_range[0], math.floor(perf.reps * keep)) if perf.reps > 1 else 1
+        if ex.kind is ExerciseKind.HOLD:
+            perf.hold_seconds = max(ex.hold_range_seconds[0], round(perf.hold_seconds * keep))
+        perf.tempo_seconds = min(20.0, perf.tempo_seconds * (rules.tempo_slowdown or 1.5))
+        perf.outcome = Outcome.REDUCED
+        record = self._records[perf.item.index]
+        if record.outcome is Outcome.NOT_REACHED:
+            record.outcome = Outcome.REDUCED
+        if ex.kind is ExerciseKind.HOLD:
+            plan = f"holds of {spoken_seconds(perf.hold_seconds)}"
+        elif ex.kind is ExerciseKind.REPS:
+            plan = f"{_count(perf.reps, 'rep')} with a slower count"
+        else:
+            plan = "an easier pace"
+        self._decision(
+            "reduce",
+            f"Let's make it gentler: {plan}.",
+            reason="moderate",
+            hold_seconds=perf.hold_seconds,
+            reps=perf.reps,
+            tempo_seconds=round(perf.tempo_seconds, 2),
+        )
+        self._paused_at = None
+        self._pause_reason = None
+        # the hold or rep block that hurt starts again, at the new size
+        if self._running is not None:
+            perf.completed -= set(self._running.step.keys)
+        self._rebuild()
+
+    def _decision(self, decision: str, sentence: str, **fields: Any) -> None:
+        self._say(sentence, Priority.RESPONSE)
+        self._log("decision", decision=decision, said=sentence, **fields)
+
+    def _leave_exercise(self) -> None:
+        self._paused_at = None
+        self._pause_reason = None
+        self._running = None
+        self._steps, self._step_index = [], 0
+        self._begin_step()
+
+    # ------------------------------------------------------------ red flags
+
+    def _on_red_flag(self, flag: RedFlag) -> None:
+        self._red_flag = flag
+        self._effects.append(StopSpeech())
+        reason = RED_FLAG_REASONS[flag]
+        self._say(
+            f"Stop the exercise now. {reason} can be a sign of a serious nerve problem. "
+            "Please get urgent medical care: call your doctor or emergency services now. "
+            "I'm ending the session.",
+            Priority.URGENT,
+        )
+        self._log("red_flag", flag=flag.value)
+        self._pain = None
+        self._paused_at = None
+        self._stop_deadline = None
+        self._close_exercise()
+        self._end_session()
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _group_units(perf: _Performance) -> list[list[UnitKey]]:
+    """Holds are one unit each; reps are grouped into blocks counted in one go."""
+    remaining = perf.remaining()
+    if perf.exercise.kind is ExerciseKind.HOLD:
+        return [[unit] for unit in remaining]
+    groups: list[list[UnitKey]] = []
+    for unit in remaining:
+        same_block = groups and groups[-1][-1][0] == unit[0]
+        if same_block and perf.exercise.sides is not Sides.ALTERNATE:
+            same_block = groups[-1][-1][1] == unit[1]
+        if same_block:
+            groups[-1].append(unit)
+        else:
+            groups.append([unit])
+    return groups
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: list[str] = []
+    for name in names:
+        if name not in seen:
+            seen.append(name)
+    return seen
+
+
+def _join_words(words: list[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + f", and {words[-1]}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{number_word(n)} {noun}{'' if n == 1 else 's'}"
+
+
+def _times(n: int) -> str:
+    return {1: "once", 2: "twice"}.get(n, f"{number_word(n)} times")
+
+
+def estimate_total_seconds(loaded: LoadedRoutine, rate_wpm: int = DEFAULT_RATE_WPM) -> float:
+    """How long the routine takes, from a dry run of the engine with estimated speech."""
+    from floorcoach.simulate import dry_run
+
+    return dry_run(loaded, rate_wpm=rate_wpm).total_seconds
+
+
+def estimate_remaining_seconds(engine: Engine) -> float:
+    """A quick estimate of the session time left, from the plan (not a dry run)."""
+    total = 0.0
+    if engine._running is not None:
+        total += max(0.0, engine._running.end - (engine._paused_at or engine.now))
+    for step in engine._steps[engine._step_index + 1 :]:
+        total += _step_seconds(step, engine.rate_wpm)
+    for item in engine.loaded.items[engine._item_index + 1 :]:
+        total += _exercise_seconds(engine, item)
+    return total
+
+
+def _step_seconds(step: Step, rate_wpm: int) -> float:
+    if isinstance(step, SayStep):
+        return estimate_speech_seconds(step.text, rate_wpm)
+    return step.seconds
+
+
+def _exercise_seconds(engine: Engine, item: ResolvedItem) -> float:
+    perf = _Performance.of(item)
+    steps = engine._exercise_steps(perf, intro=True, arriving=True)
+    return sum(_step_seconds(step, engine.rate_wpm) for step in steps)
+
+
+def iter_steps(engine: Engine) -> Iterator[Step]:
+    """The steps planned for the current exercise (for `show` and tests)."""
+    yield from engine._steps
