@@ -420,13 +420,18 @@ def _resolve(source: _Source, routine: Routine, library: ExerciseLibrary) -> Loa
         overrides.pop("pain_rules", None)
         merged = base.model_dump()
         merged.update(overrides)
-        if "hold_seconds" in overrides:
-            # widen the library's limits to the routine's own choice rather than reject it
-            merged["min_hold_seconds"] = min(base.hold_range_seconds[0], item.hold_seconds or 0)
-            merged["max_hold_seconds"] = max(base.hold_range_seconds[1], item.hold_seconds or 0)
-        if "reps" in overrides:
-            merged["min_reps"] = min(base.reps_range[0], item.reps or 1)
-            merged["max_reps"] = max(base.reps_range[1], item.reps or 1)
+        if item.hold_seconds is not None:
+            # limits follow the routine's own choice: explicit ones widen, default ones scale
+            hold = item.hold_seconds
+            if base.min_hold_seconds is not None:
+                merged["min_hold_seconds"] = min(base.min_hold_seconds, hold)
+            if base.max_hold_seconds is not None:
+                merged["max_hold_seconds"] = max(base.max_hold_seconds, hold)
+        if item.reps is not None:
+            if base.min_reps is not None:
+                merged["min_reps"] = min(base.min_reps, item.reps)
+            if base.max_reps is not None:
+                merged["max_reps"] = max(base.max_reps, item.reps)
         try:
             exercise = Exercise.model_validate(merged)
         except ValidationError as exc:

@@ -1,0 +1,7 @@
+"""`python -m floorcoach` runs the command line."""
+
+import sys
+
+from floorcoach.cli import main
+
+sys.exit(main())
