@@ -70,6 +70,7 @@ class Outcome(StrEnum):
     REDUCED = "reduced"
     EASIER_VARIANT = "easier_variant"
     HARDER_VARIANT = "harder_variant"
+    PARTIAL = "partial"
     SKIPPED = "skipped"
     NOT_REACHED = "not_reached"
 
@@ -245,6 +246,7 @@ class Engine:
         self._red_flag: RedFlag | None = None
         self._started = False
         self._form_cue_turn = 0
+        self._leaving_early = False
 
     # ------------------------------------------------------------ public API
 
@@ -555,7 +557,9 @@ class Engine:
 
     def _next_exercise(self) -> bool:
         """Close the current exercise and open the next one; False when the routine is over."""
-        self._close_exercise()
+        arriving = not self._leaving_early
+        self._close_exercise(left_early=self._leaving_early)
+        self._leaving_early = False
         index = self._item_index + 1
         while index < len(self.loaded.items):
             item = self.loaded.items[index]
@@ -564,7 +568,7 @@ class Engine:
                 self._say(f"Skipping {item.exercise.name} today, since it hurt earlier.")
                 index += 1
                 continue
-            self._open_exercise(index, arriving=True)
+            self._open_exercise(index, arriving=arriving)
             return True
         self._end_session()
         return False
@@ -584,17 +588,23 @@ class Engine:
         self._running = None
         self._log("exercise_start", index=index)
 
-    def _close_exercise(self) -> None:
+    def _close_exercise(self, *, left_early: bool = False) -> None:
+        """Record how the exercise went; left_early means the user moved on from it."""
         perf = self._perf
         if perf is None:
             return
         record = self._records[perf.item.index]
+        if record.outcome is Outcome.NOT_REACHED:
+            if not perf.remaining():
+                record.outcome = perf.outcome
+            elif perf.completed:
+                record.outcome = Outcome.PARTIAL
+            elif left_early:
+                record.outcome = Outcome.SKIPPED
         record.units_done = len(perf.completed)
         record.units_planned = len(perf.units())
         record.hold_seconds = perf.hold_seconds if perf.exercise.kind is ExerciseKind.HOLD else 0
         record.reps = perf.reps
-        if record.outcome is Outcome.NOT_REACHED:
-            record.outcome = perf.outcome
         self._log(
             "outcome",
             outcome=record.outcome.value,
@@ -681,17 +691,18 @@ class Engine:
                     steps.append(TimedStep(Phase.REST, rest, intro=text, end_cue=CueKind.REST_OVER))
                 elif ex.relax_seconds > 0:
                     steps.append(TimedStep(Phase.REST, ex.relax_seconds))
-            if (
-                first[1]
-                and ex.sides is not Sides.ALTERNATE
-                or (ex.kind is ExerciseKind.HOLD and first[1])
-            ):
-                if previous is None or previous[1] != first[1] or ex.sides is Sides.ALTERNATE:
-                    side = "Left side." if first[1] == "left" else "Right side."
-                    if previous is not None and previous[1] != first[1]:
-                        side = f"Now the {first[1]} side."
-                    cue = CueKind.SWITCH if previous is not None else None
-                    steps.append(SayStep(side, Phase.SWITCH_SIDE, cue_before=cue))
+            counted_sides = ex.kind is ExerciseKind.REPS and ex.sides is Sides.ALTERNATE
+            if first[1] and not counted_sides:
+                if previous is None or previous[0] != first[0]:
+                    steps.append(SayStep(f"{first[1].capitalize()} side.", Phase.SWITCH_SIDE))
+                elif previous[1] != first[1]:
+                    steps.append(
+                        SayStep(
+                            f"Now the {first[1]} side.",
+                            Phase.SWITCH_SIDE,
+                            cue_before=CueKind.SWITCH,
+                        )
+                    )
             steps.append(SayStep("Ready, and begin.", Phase.INSTRUCT, cue_after=CueKind.START))
             if ex.kind is ExerciseKind.HOLD:
                 steps.append(
@@ -865,23 +876,13 @@ class Engine:
             self._steps, self._step_index = [], 0
             self._begin_step()
             return
-        assert self._perf is not None
-        record = self._records[self._item_index]
-        if not self._perf.remaining() or record.outcome is not Outcome.NOT_REACHED:
-            pass
-        elif self._perf.completed:
-            record.outcome = Outcome.REDUCED if self._perf.completed else Outcome.SKIPPED
-        else:
-            record.outcome = Outcome.SKIPPED
         if self._item_index + 1 < len(self.loaded.items):
             nxt = self.loaded.items[self._item_index + 1].exercise.name
             self._respond(f"Moving on to {nxt}.")
         else:
             self._respond("That was the last exercise.")
         self._log("decision", decision="next", reason="asked")
-        self._running = None
-        self._steps, self._step_index = [], 0
-        self._begin_step()
+        self._leave_exercise()
 
     def _cmd_previous(self, intent: Intent) -> None:
         self._resume_silently()
@@ -1358,6 +1359,7 @@ class Engine:
         self._log("decision", decision=decision, said=sentence, **fields)
 
     def _leave_exercise(self) -> None:
+        self._leaving_early = True
         self._paused_at = None
         self._pause_reason = None
         self._running = None

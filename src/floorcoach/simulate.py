@@ -111,73 +111,128 @@ class DryRun:
         return [text for _, _, text in self.spoken]
 
 
+class Simulation:
+    """An engine on a virtual clock with a simulated speaker: step it, talk to it, inspect it."""
+
+    def __init__(
+        self,
+        loaded: LoadedRoutine,
+        *,
+        rate_wpm: int = 150,
+        announce_duration: bool = False,
+        engine: Any = None,
+    ) -> None:
+        from floorcoach.engine import Engine
+
+        self.engine = engine or Engine(
+            loaded, rate_wpm=rate_wpm, announce_duration=announce_duration
+        )
+        self._rate = rate_wpm
+        self.speaker = SimulatedSpeaker(lambda text: estimate_speech_seconds(text, self._rate))
+        self.now = 0.0
+        self.result = DryRun(0.0)
+        self.last_effects: list[Effect] = []
+        self._started = False
+
+    def feed(self, event: Event) -> list[Effect]:
+        """Hand one event to the engine and carry out its effects on the simulated speaker."""
+        effects = self.engine.handle(event)
+        for effect in effects:
+            self.result.effects.append((self.now, effect))
+            if isinstance(effect, Say):
+                self.speaker.say(effect, self.now)
+            elif isinstance(effect, StopSpeech):
+                self.speaker.stop(self.now)
+            elif isinstance(effect, ChangeSpeech):
+                self._rate = effect.rate_wpm
+            elif isinstance(effect, Log):
+                self.result.records.append(effect.record)
+            elif isinstance(effect, SessionEnded):
+                self.result.summary = effect.summary
+            elif isinstance(effect, PlayCue):
+                pass
+        return effects
+
+    def start(self) -> list[Effect]:
+        """Send Start once."""
+        self._started = True
+        return self.feed(Start(self.now))
+
+    def hear(self, text: str, intent: Intent | None = None) -> list[Effect]:
+        """The user says `text` now; returns the engine's immediate effects."""
+        understood = intent or parse(text)
+        if understood is None:
+            raise ValueError(f"not a command: {text!r}")
+        self.last_effects = self.feed(Heard(understood, self.now, text))
+        self._deliver_done()
+        return self.last_effects
+
+    def _deliver_done(self) -> None:
+        while self.speaker.done:
+            self.feed(self.speaker.done.pop(0))
+
+    def step(self, limit: float | None = None) -> bool:
+        """Advance to the next thing that happens; False when nothing more will happen."""
+        if not self._started:
+            self.start()
+        self._deliver_done()
+        if self.engine.finished and self.speaker.current is None and not self.speaker.queue:
+            return False
+        candidates = [
+            t for t in (self.engine.next_deadline(), self.speaker.next_end()) if t is not None
+        ]
+        if not candidates:
+            return False
+        target = max(self.now, min(candidates))
+        if limit is not None and target > limit:
+            self.now = max(self.now, limit)
+            self.feed(Tick(self.now))
+            return False
+        self.now = target
+        self.speaker.advance(self.now)
+        if self.speaker.done:
+            self._deliver_done()
+        else:
+            self.feed(Tick(self.now))
+        return True
+
+    def run_until(self, predicate: Callable[[Simulation], bool], limit: float = 7200.0) -> bool:
+        """Step until `predicate` holds (True) or nothing more happens / `limit` (False)."""
+        if not self._started:
+            self.start()
+        for _ in range(MAX_EVENTS):
+            if predicate(self):
+                return True
+            if not self.step(limit):
+                return predicate(self)
+        return False
+
+    def advance(self, seconds: float) -> None:
+        """Let `seconds` of virtual time pass."""
+        self.run_until(lambda _sim: False, limit=self.now + seconds)
+
+    def finish(self) -> DryRun:
+        """Run to the end and return what happened."""
+        self.run_until(lambda _sim: False)
+        self.result.total_seconds = self.now
+        self.result.spoken = [(a, b, say.text) for a, b, say in self.speaker.spoken]
+        return self.result
+
+
 def dry_run(
     loaded: LoadedRoutine,
     script: Iterable[ScriptedLine] = (),
     *,
     rate_wpm: int = 150,
     announce_duration: bool = False,
-    until: float | None = None,
-    engine_factory: Callable[..., Any] | None = None,
 ) -> DryRun:
     """Play a routine on a virtual clock, feeding scripted user lines at their times."""
-    from floorcoach.engine import Engine
-
-    factory = engine_factory or Engine
-    engine = factory(loaded, rate_wpm=rate_wpm, announce_duration=announce_duration)
-    rate = [rate_wpm]
-    speaker = SimulatedSpeaker(lambda text: estimate_speech_seconds(text, rate[0]))
-    pending = sorted(script, key=lambda line: line.t)
-    result = DryRun(0.0)
-    now = 0.0
-
-    def feed(event: Event) -> None:
-        for effect in engine.handle(event):
-            result.effects.append((now, effect))
-            if isinstance(effect, Say):
-                speaker.say(effect, now)
-            elif isinstance(effect, StopSpeech):
-                speaker.stop(now)
-            elif isinstance(effect, ChangeSpeech):
-                rate[0] = effect.rate_wpm
-            elif isinstance(effect, Log):
-                result.records.append(effect.record)
-            elif isinstance(effect, SessionEnded):
-                result.summary = effect.summary
-            elif isinstance(effect, PlayCue):
-                pass
-
-    feed(Start(now))
-    for _ in range(MAX_EVENTS):
-        while speaker.done:
-            done = speaker.done.pop(0)
-            feed(done)
-        if engine.finished and speaker.current is None and not speaker.queue:
-            break
-        candidates = [
-            time
-            for time in (
-                engine.next_deadline(),
-                speaker.next_end(),
-                pending[0].t if pending else None,
-            )
-            if time is not None
-        ]
-        if not candidates:
-            break  # waiting for words that will never come (e.g. an unanswered prompt)
-        now = max(now, min(candidates))
-        if until is not None and now > until:
-            break
-        speaker.advance(now)
-        if speaker.done:
-            continue
-        if pending and pending[0].t <= now + 1e-9:
-            line = pending.pop(0)
-            intent = line.intent or parse(line.text)
-            if intent is not None:
-                feed(Heard(intent, now, line.text))
-            continue
-        feed(Tick(now))
-    result.total_seconds = now
-    result.spoken = [(start, end, say.text) for start, end, say in speaker.spoken]
-    return result
+    sim = Simulation(loaded, rate_wpm=rate_wpm, announce_duration=announce_duration)
+    sim.start()
+    for line in sorted(script, key=lambda line: line.t):
+        sim.advance(max(0.0, line.t - sim.now))
+        sim.now = max(sim.now, line.t)
+        intent = line.intent or parse(line.text)
+        if intent is not None and not sim.engine.finished:
+            sim.hear(line.text, intent)
+    return sim.finish()
