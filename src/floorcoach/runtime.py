@@ -256,7 +256,7 @@ class Runtime:
 
     def _feed(self, event: Event) -> None:
         for effect in self.engine.handle(event):
-            self._apply(effect, event.t)
+            self._apply(effect, self.engine.now)
 
     def _apply(self, effect: Effect, t: float) -> None:
         if isinstance(effect, Say):
