@@ -502,3 +502,24 @@ def test_engine_takes_no_clock_of_its_own(shapes: LoadedRoutine) -> None:
     text = (Path(__file__).parents[1] / "src" / source).read_text()
     for forbidden in ("import time", "monotonic(", "sleep(", "sounddevice", "datetime"):
         assert forbidden not in text
+
+
+def test_rest_between_exercises_names_the_next_one(shapes: LoadedRoutine) -> None:
+    run = dry_run(shapes)
+    assert "Well done. Rest for 4 seconds; next is Test lift." in run.said()
+
+
+def test_pain_rules_are_overridable_per_routine_item(tmp_path: Path) -> None:
+    routine = tmp_path / "r.yaml"
+    routine.write_text(
+        "id: override\nname: Override\ndescription: Pain rules overridden.\nitems:\n"
+        "  - exercise: stretch\n    pain_rules:\n      ease_max_level: 5\n"
+        "      stop_if_spreads_down_leg: false\n      stop_note: Careful with this one.\n"
+    )
+    loaded = load_routine(routine, load_library(FIXTURES / "exercises.yaml"))
+    run = dry_run(loaded)
+    assert "Careful with this one." in run.said()
+    sim = _sim_at(loaded, Phase.HOLD)
+    _report_pain(sim, 5, "down my leg")
+    # with the defaults this would have been "easier_variant" (leg) or "reduce" (5)
+    assert _decisions(sim)[-1]["decision"] == "continue"

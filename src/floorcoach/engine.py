@@ -618,14 +618,10 @@ class Engine:
         steps: list[Step] = []
         if intro:
             number, total = perf.item.index + 1, len(self.loaded.items)
-            if arriving and number > 1 and self.loaded.routine.rest_between_exercises_seconds:
-                steps.append(
-                    TimedStep(
-                        Phase.REST,
-                        self.loaded.routine.rest_between_exercises_seconds,
-                        intro="Well done. Take a moment.",
-                    )
-                )
+            rest = self.loaded.routine.rest_between_exercises_seconds
+            if arriving and number > 1 and rest:
+                text = f"Well done. Rest for {spoken_seconds(rest)}; next is {ex.name}."
+                steps.append(TimedStep(Phase.REST, rest, intro=text))
             steps.append(SayStep(f"Exercise {number} of {total}: {ex.name}.", Phase.ANNOUNCE))
             steps.append(SayStep(f"For this one, you'll be {ex.position.spoken}.", Phase.ANNOUNCE))
             steps.extend(SayStep(line, Phase.INSTRUCT) for line in ex.setup)
