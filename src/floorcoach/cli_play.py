@@ -1,4 +1,4 @@
-"""`floorcoach play`: run a session live, in text mode or with a voice."""
+"""`floorcoach play`: run a session live (voice and typed commands), or render it to a file."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from floorcoach.catalog import Catalog
+from floorcoach.catalog import Catalog, LoadedRoutine
 from floorcoach.engine import Engine
+from floorcoach.errors import FloorcoachError
 from floorcoach.runtime import EventLog, Runtime, ScaledClock, read_lines_into
+from floorcoach.simulate import dry_run
 from floorcoach.text_output import PrintedSpeech
 
 
@@ -22,47 +24,71 @@ def register(subparsers: Any) -> None:
         help="play a routine",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         description=(
-            "Play a routine. In --text mode speech is printed and commands are typed one per "
-            "line ('pause', 'that hurts', 'four', ...); '@SECONDS words' types them at a "
-            "session time."
+            "Play a routine aloud. Commands can be typed one per line ('pause', 'that hurts', "
+            "'four', ...); '@SECONDS words' types them at a session time. With no speaker, "
+            "speech is printed instead."
         ),
     )
     play.add_argument("routine", nargs="?", help="routine name or path (default: first-week)")
     play.add_argument("--routines-dir", type=Path, help="routines folder")
-    play.add_argument("--text", action="store_true", help="print speech, read typed commands")
+    play.add_argument(
+        "--text", action="store_true", help="text mode: print speech, read typed commands"
+    )
+    play.add_argument("--no-voice", action="store_true", help="never speak, only print")
     play.add_argument(
         "--time-scale",
         type=float,
         default=1.0,
-        help="run this many times faster than real time (demos and tests)",
+        help="run this many times faster than real time (text mode, demos and tests)",
     )
     play.add_argument("--log", type=Path, help="append one JSON object per event to this file")
     play.add_argument("--rate-wpm", type=int, default=150, help="speech rate, words per minute")
+    play.add_argument("--voice", default="en-us", help="espeak-ng voice name")
+    play.add_argument(
+        "--speech-backend", default="pyttsx3", choices=("pyttsx3", "espeak"), help="synthesizer"
+    )
+    play.add_argument("--output-device", help="speaker: device index or name substring")
+    play.add_argument(
+        "--speak-to",
+        type=Path,
+        metavar="FILE.wav",
+        help="write the session's audio to this file instead of playing it (faster than real time)",
+    )
+    play.add_argument(
+        "--script",
+        type=Path,
+        help="with --speak-to: what the user says, as lines '@SECONDS words'",
+    )
     play.set_defaults(func=_play)
 
 
 def _play(args: argparse.Namespace) -> int:
-    if args.time_scale <= 0 or args.time_scale > 1000:
-        print("floorcoach: --time-scale must be between 0 and 1000", file=sys.stderr)
+    if not 0 < args.time_scale <= 1000:
+        print("floorcoach: --time-scale must be above 0 and at most 1000", file=sys.stderr)
+        return 2
+    if not 80 <= args.rate_wpm <= 260:
+        print("floorcoach: --rate-wpm must be between 80 and 260", file=sys.stderr)
         return 2
     catalog = Catalog.load(args.routines_dir)
     loaded = catalog.find(args.routine)
+    if args.speak_to:
+        return _speak_to(args, loaded)
+    if args.script:
+        print("floorcoach: --script goes with --speak-to", file=sys.stderr)
+        return 2
+    clock = ScaledClock(args.time_scale)
     engine = Engine(loaded, rate_wpm=args.rate_wpm)
-    output = PrintedSpeech(rate_wpm=args.rate_wpm)
-    if not args.text:
-        print(
-            "floorcoach: voice mode is not available in this build yet; using text mode "
-            "(type commands, one per line).",
-            file=sys.stderr,
-        )
+    printed = PrintedSpeech(rate_wpm=args.rate_wpm)
     event_log = EventLog(args.log) if args.log else None
     runtime = Runtime(
         engine,
-        output,
-        ScaledClock(args.time_scale),
+        printed,
+        clock,
         event_log=event_log,
         echo=lambda text: print(f"        {text}", flush=True),
     )
+    if not args.no_voice:
+        _attach_voice(args, loaded, runtime, printed, clock)
     read_lines_into(runtime, sys.stdin)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -73,6 +99,7 @@ def _play(args: argparse.Namespace) -> int:
         runtime.run()
     except KeyboardInterrupt:
         runtime.shutdown("SIGINT")
+        runtime.output.stop(clock.now())
         print("\nSession stopped.", flush=True)
         return 130
     finally:
@@ -80,4 +107,70 @@ def _play(args: argparse.Namespace) -> int:
     if runtime.interrupted:
         print(f"Session stopped ({runtime.interrupted}).", flush=True)
         return 130
+    return 0
+
+
+def _attach_voice(
+    args: argparse.Namespace,
+    loaded: LoadedRoutine,
+    runtime: Runtime,
+    printed: PrintedSpeech,
+    clock: ScaledClock,
+) -> None:
+    """Speak as well as print when a synthesizer and a speaker work; say why not otherwise."""
+    if args.time_scale != 1.0:
+        _note("speech is printed only: a voice cannot run faster than real time")
+        return
+    try:
+        from floorcoach.audio.speaker import DeviceSpeaker
+        from floorcoach.audio.speech_cache import CachedSynthesizer, SpeechCache
+        from floorcoach.audio.synth import make_synthesizer
+        from floorcoach.voice_output import TeeOutput, VoiceOutput
+
+        def make(rate_wpm: int) -> Any:
+            return make_synthesizer(args.speech_backend, args.voice, rate_wpm)
+
+        synth = CachedSynthesizer(make(args.rate_wpm), SpeechCache())
+        speaker = DeviceSpeaker(args.output_device)
+    except FloorcoachError as exc:
+        _note(f"{exc}; speech will be printed instead")
+        return
+    voice = VoiceOutput(
+        synth,
+        speaker,
+        runtime.post,
+        clock.now,
+        make_synth=make,
+        on_lost=lambda reason: _note(reason),
+    )
+    try:
+        voice.prerender(dry_run(loaded).said())
+    except FloorcoachError as exc:
+        speaker.close(drain=False)
+        _note(f"{exc}; speech will be printed instead")
+        return
+    runtime.output = TeeOutput(printed, voice)
+
+
+def _note(text: str) -> None:
+    print(f"floorcoach: {text}", file=sys.stderr, flush=True)
+
+
+def _speak_to(args: argparse.Namespace, loaded: LoadedRoutine) -> int:
+    from floorcoach.audio.speech_cache import CachedSynthesizer, SpeechCache
+    from floorcoach.audio.synth import make_synthesizer
+    from floorcoach.session_audio import read_script, render_session
+
+    script = read_script(args.script) if args.script else []
+    synth = CachedSynthesizer(
+        make_synthesizer(args.speech_backend, args.voice, args.rate_wpm), SpeechCache()
+    )
+    run = render_session(loaded, synth, args.speak_to, script, rate_wpm=args.rate_wpm)
+    if args.log:
+        log = EventLog(args.log)
+        for record in run.records:
+            log.write(record)
+        log.close()
+    minutes, seconds = divmod(round(run.total_seconds), 60)
+    print(f"wrote {args.speak_to}: {minutes} min {seconds:02d} s of session audio")
     return 0

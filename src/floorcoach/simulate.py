@@ -121,6 +121,7 @@ class Simulation:
         rate_wpm: int = 150,
         announce_duration: bool = False,
         engine: Any = None,
+        duration: Callable[[str, int], float] | None = None,
     ) -> None:
         from floorcoach.engine import Engine
 
@@ -128,7 +129,8 @@ class Simulation:
             loaded, rate_wpm=rate_wpm, announce_duration=announce_duration
         )
         self._rate = rate_wpm
-        self.speaker = SimulatedSpeaker(lambda text: estimate_speech_seconds(text, self._rate))
+        measure = duration or estimate_speech_seconds
+        self.speaker = SimulatedSpeaker(lambda text: measure(text, self._rate))
         self.now = 0.0
         self.result = DryRun(0.0)
         self.last_effects: list[Effect] = []
@@ -209,7 +211,11 @@ class Simulation:
 
     def advance(self, seconds: float) -> None:
         """Let `seconds` of virtual time pass."""
-        self.run_until(lambda _sim: False, limit=self.now + seconds)
+        target = self.now + seconds
+        self.run_until(lambda _sim: False, limit=target)
+        if self.now < target:
+            self.now = target  # nothing was scheduled: time passes quietly
+            self.feed(Tick(self.now))
 
     def finish(self) -> DryRun:
         """Run to the end and return what happened."""
