@@ -187,13 +187,21 @@ class DeviceSpeaker:
         latency_seconds: float = DEFAULT_LATENCY_SECONDS,
         on_device_lost: DeviceLostCallback | None = None,
         history_size: int = HISTORY_SIZE,
+        flush_on_stop: bool = True,
     ) -> None:
+        """Open `device` (index, name substring, None: default) and start the stream.
+
+        `flush_on_stop` makes stop() discard what the device has buffered (abort + start:
+        silence in about 5 ms instead of up to `latency`); turn it off for a device that
+        misbehaves when its stream restarts.
+        """
         sd = import_sounddevice()
         info = find_device(device, "output")
         self.device_name = info.name
         self.rate_hz = info.default_rate_hz
         self.latency_seconds = latency_seconds
         self._on_device_lost = on_device_lost
+        self._flush_on_stop = flush_on_stop
         self._lock = threading.Lock()  # guards the queue and items; held only briefly
         self._control_lock = threading.Lock()  # serializes stop/close (stream control)
         self._queue: deque[_Item] = deque()
@@ -289,10 +297,11 @@ class DeviceSpeaker:
                     audible.append(current)
                 for item in audible:
                     item.interrupted = True
-                    item.ended_at = now
+                    # Committed but not yet sounding (scheduled ahead): it never sounded.
+                    item.ended_at = max(now, item.started_at or now)
                 for item in dropped:
                     item.interrupted = True
-            if audible and not self._closing and self._lost_reason is None:
+            if audible and self._flush_on_stop and not self._closing and not self._lost_reason:
                 self._flush()
             for item in dropped:
                 self._notifier.submit(item)

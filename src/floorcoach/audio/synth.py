@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import logging
@@ -190,7 +191,15 @@ def _pyttsx3_engine_locked() -> Any:
         raise FloorcoachError(msg) from None
     engine.connect("error", lambda name=None, exception=None: _pyttsx3_errors.append(exception))
     _pyttsx3_engine = engine
+    # Release it while modules still exist: pyttsx3's __del__ fails at interpreter teardown.
+    atexit.register(_release_pyttsx3_engine)
     return engine
+
+
+def _release_pyttsx3_engine() -> None:
+    global _pyttsx3_engine
+    with _PYTTSX3_LOCK:
+        _pyttsx3_engine = None
 
 
 def _resolve_pyttsx3_voice(engine: Any, voice: str) -> str:
