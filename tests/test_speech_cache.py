@@ -51,7 +51,9 @@ def counting(espeak: EspeakSynthesizer) -> CountingSynth:
 def test_second_render_is_a_memory_hit_and_identical(
     tmp_path: Path, counting: CountingSynth
 ) -> None:
-    cached = CachedSynthesizer(counting, SpeechCache(tmp_path))
+    cache = SpeechCache(tmp_path)
+    cached = CachedSynthesizer(counting, cache)
+    assert cached.cache is cache
     first = cached.render("Hold the stretch")
     second = cached.render("Hold   the\nstretch")  # same words, same audio
     assert counting.calls == ["Hold the stretch"]

@@ -209,6 +209,11 @@ class CachedSynthesizer:
         """The wrapped synthesizer's key: cached audio is the same audio."""
         return self._synth.key
 
+    @property
+    def cache(self) -> SpeechCache | None:
+        """The disk cache, to share with a synthesizer for new settings."""
+        return self._cache
+
     def render(self, text: str) -> Pcm:
         """Cached audio for `text`, rendering it only when neither memory nor disk has it."""
         words = normalize_text(text)
