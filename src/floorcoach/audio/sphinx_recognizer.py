@@ -1,0 +1,265 @@
+"""The embedded English default: pocketsphinx with a JSGF command grammar on VAD segments.
+
+It ships inside the pocketsphinx wheel, so commands work right after install, offline, on a
+Raspberry Pi too. Measured (see notes/recognizers.md and BENCHMARKS.md): a grammar maps almost
+any long sentence to some command, so segments with too much speech are rejected before
+decoding, only hypotheses that are exactly one phrase count, and each intent has a threshold.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from floorcoach.audio.recognizer import Heard
+from floorcoach.audio.vad import EnergyVad, Segment, VadConfig, wiener_denoise
+from floorcoach.commands import PHRASE_TABLE, Command, Intent, grammar_phrases
+from floorcoach.errors import RecognizerError
+
+_LOGGER = logging.getLogger(__name__)
+
+ENGINE: Final = "pocketsphinx"
+
+EXTRA_PRONUNCIATIONS: Final[dict[str, tuple[str, ...]]] = {
+    # Alternatives for words people say loosely or the dictionary spells one way only.
+    "ouch": ("AW T CH",),
+}
+"""Extra pronunciations added to the dictionary (the phrase table itself stays in commands.py)."""
+
+SAFETY_COMMANDS: Final = frozenset({Command.STOP, Command.PAIN})
+
+
+def _is_safety(intent: Intent) -> bool:
+    return intent.red_flag is not None or intent.command in SAFETY_COMMANDS
+
+
+@dataclass(frozen=True)
+class SphinxConfig:
+    """Tuning knobs, defaults chosen by scripts/bench_commands."""
+
+    vad: VadConfig = field(default_factory=VadConfig)
+    max_command_seconds: float = 2.0
+    min_confidence: float = 0.0
+    safety_min_confidence: float = 0.0
+    bestpath: bool = False
+    denoise: bool = True
+    denoise_above_floor_db: float = -30.0
+    """Filtering a clean segment only distorts it (measured: -8 points), so only in noise."""
+    min_score_ratio: float = -1.0
+    """Grammar vs free phone loop, ln score per frame; below this the words do not fit."""
+    safety_min_score_ratio: float = -1.0
+
+
+def preset(name: str) -> SphinxConfig:
+    """Named configurations, so the benchmark can show what each engineering step does."""
+    presets: dict[str, SphinxConfig] = {
+        "default": SphinxConfig(),
+        "plain": SphinxConfig(
+            vad=VadConfig(max_segment_seconds=60.0),
+            max_command_seconds=1e9,
+            bestpath=True,
+            denoise=False,
+        ),
+        "gate": SphinxConfig(bestpath=True, denoise=False),
+        "nobestpath": SphinxConfig(denoise=False),
+        "denoise": SphinxConfig(denoise=True, denoise_above_floor_db=-40.0),
+        "ratio": SphinxConfig(min_score_ratio=-0.0022, safety_min_score_ratio=-0.0026),
+        "ratio_denoise": SphinxConfig(
+            denoise=True, min_score_ratio=-0.0022, safety_min_score_ratio=-0.0026
+        ),
+        "denoise_always": SphinxConfig(denoise=True, denoise_above_floor_db=-1e9),
+        "denoise30": SphinxConfig(denoise=True, denoise_above_floor_db=-30.0),
+        "ratio_denoise30": SphinxConfig(
+            denoise=True,
+            denoise_above_floor_db=-30.0,
+            min_score_ratio=-0.0022,
+            safety_min_score_ratio=-0.0026,
+        ),
+    }
+    if name not in presets:
+        raise RecognizerError(f"unknown pocketsphinx preset {name!r}: {', '.join(presets)}")
+    return presets[name]
+
+
+def _model_dir() -> str:
+    from pocketsphinx import get_model_path
+
+    return str(get_model_path())
+
+
+def grammar_for(phrases: list[str], has_word: set[str]) -> tuple[str, list[str]]:
+    """A JSGF grammar of the phrases whose words are all pronounceable, and those left out."""
+    usable: list[str] = []
+    skipped: list[str] = []
+    for phrase in phrases:
+        if all(word in has_word for word in phrase.split()):
+            usable.append(phrase)
+        else:
+            skipped.append(phrase)
+    body = " | ".join(usable)
+    return f"#JSGF V1.0;\ngrammar commands;\npublic <command> = {body};\n", skipped
+
+
+def _add_pronunciations(decoder: Any, word: str, prons: tuple[str, ...]) -> None:
+    """Add pronunciations as word, word(2), ... skipping ones the dictionary already has."""
+    have: list[str] = []
+    index = 1
+    while True:
+        name = word if index == 1 else f"{word}({index})"
+        pron = decoder.lookup_word(name)
+        if pron is None:
+            break
+        have.append(" ".join(pron.split()))
+        index += 1
+    for pron in prons:
+        if pron in have:
+            continue
+        name = word if index == 1 else f"{word}({index})"
+        decoder.add_word(name, pron, False)
+        have.append(pron)
+        index += 1
+
+
+class SphinxRecognizer:
+    """pocketsphinx on energy-VAD segments; each segment is decoded on its own."""
+
+    engine = ENGINE
+
+    def __init__(
+        self,
+        config: SphinxConfig | None = None,
+        phrases: dict[str, Intent] | None = None,
+    ) -> None:
+        self.config = config or SphinxConfig()
+        self._table = dict(phrases) if phrases is not None else dict(PHRASE_TABLE)
+        self._decoder = self._build_decoder()
+        self._vad = EnergyVad(self.config.vad)
+        self.description = f"pocketsphinx {len(self._table)} phrases, model {_model_dir()}/en-us"
+        self.rejected: list[tuple[Segment, str]] = []
+        """Why recent segments were not commands (kept short, for tests and --record-dir)."""
+
+    def _build_decoder(self) -> Any:
+        try:
+            from pocketsphinx import Decoder
+        except ImportError as exc:  # pragma: no cover - a dependency
+            raise RecognizerError(f"pocketsphinx is not installed ({exc})") from None
+        c = self.config
+        try:
+            decoder = Decoder(
+                lm=None,
+                bestpath=c.bestpath,
+                logfn=os.devnull,
+            )
+        except (RuntimeError, ValueError) as exc:
+            raise RecognizerError(f"pocketsphinx could not start: {exc}") from None
+        known: set[str] = set()
+        for phrase in self._table:
+            for word in phrase.split():
+                if word in known:
+                    continue
+                if decoder.lookup_word(word) is not None:
+                    known.add(word)
+        used_words = {w for p in self._table for w in p.split()}
+        for word, prons in EXTRA_PRONUNCIATIONS.items():
+            if word in used_words:
+                _add_pronunciations(decoder, word, prons)
+                known.add(word)
+        phrases = [p for p in grammar_phrases() if p in self._table] or list(self._table)
+        jsgf, skipped = grammar_for(phrases, known)
+        if skipped:
+            # Digits ("6") are typed forms of words already in the grammar.
+            _LOGGER.debug("phrases with unknown words left out: %s", skipped)
+        decoder.add_jsgf_string("commands", jsgf)
+        decoder.activate_search("commands")
+        if self._uses_phone_loop:
+            decoder.add_allphone_file("phones", os.path.join(_model_dir(), "en-us-phone.lm.bin"))
+        return decoder
+
+    @property
+    def _uses_phone_loop(self) -> bool:
+        return self.config.min_score_ratio > -1.0 or self.config.safety_min_score_ratio > -1.0
+
+    def reset(self) -> None:
+        """Start a new stream at time zero."""
+        self._vad.reset()
+        self.rejected.clear()
+
+    def accept(self, samples: npt.NDArray[np.int16]) -> list[Heard]:
+        """Consume a chunk; return commands whose speech ended inside it."""
+        return self._decode_all(self._vad.accept(samples))
+
+    def flush(self) -> list[Heard]:
+        """End of stream: decode a segment still open."""
+        return self._decode_all(self._vad.flush())
+
+    def _decode_all(self, segments: list[Segment]) -> list[Heard]:
+        out: list[Heard] = []
+        for segment in segments:
+            heard = self.decode_segment(segment)
+            if heard is not None:
+                out.append(heard)
+        return out
+
+    def _reject(self, segment: Segment, why: str) -> None:
+        _LOGGER.debug(
+            "segment %.2f-%.2f s rejected: %s", segment.start_seconds, segment.end_seconds, why
+        )
+        self.rejected.append((segment, why))
+        del self.rejected[:-20]
+
+    def decode_segment(self, segment: Segment) -> Heard | None:
+        """The command in one segment, or None when it is too long, unknown or unsure."""
+        c = self.config
+        if segment.overlong or segment.speech_seconds > c.max_command_seconds:
+            self._reject(segment, f"{segment.speech_seconds:.1f} s of speech is not a command")
+            return None
+        noisy = segment.floor_db > c.denoise_above_floor_db
+        samples = wiener_denoise(segment.samples) if c.denoise and noisy else segment.samples
+        text, score = self._decode(samples, "commands")
+        intent = self._table.get(text)
+        if intent is None:
+            self._reject(segment, f"no phrase ({text!r})")
+            return None
+        safety = _is_safety(intent)
+        confidence = 1.0
+        if self._uses_phone_loop:
+            _, free_score = self._decode(samples, "phones")
+            frames = max(1, len(samples) // 160)
+            ratio = (math.log(max(score, 1e-300)) - math.log(max(free_score, 1e-300))) / frames
+            need_ratio = c.safety_min_score_ratio if safety else c.min_score_ratio
+            if ratio < need_ratio:
+                self._reject(segment, f"{text!r} fits badly: {ratio:.4f} < {need_ratio:.4f}")
+                return None
+            # 0 at the rejection line, 1 when the grammar fits as well as free phones.
+            confidence = min(1.0, max(0.0, 1.0 - ratio / need_ratio)) if need_ratio < 0 else 1.0
+        need = c.safety_min_confidence if safety else c.min_confidence
+        if confidence < need:
+            self._reject(segment, f"{text!r} confidence {confidence:.2f} < {need:.2f}")
+            return None
+        return Heard(
+            intent=intent,
+            text=text,
+            start=segment.start_seconds,
+            end=segment.end_seconds,
+            confidence=confidence,
+            engine=ENGINE,
+        )
+
+    def _decode(self, samples: npt.NDArray[np.int16], search: str) -> tuple[str, float]:
+        """Text and score (pocketsphinx reports exp of the log score) of one search."""
+        decoder = self._decoder
+        decoder.activate_search(search)
+        decoder.start_utt()
+        decoder.process_raw(samples.astype("<i2").tobytes(), False, True)
+        decoder.end_utt()
+        hyp = decoder.hyp()
+        if hyp is None:
+            return "", 0.0
+        text = " ".join(hyp.hypstr.split())
+        return text, float(hyp.score)
