@@ -699,7 +699,9 @@ class Engine:
                             cue_before=CueKind.SWITCH,
                         )
                     )
-            steps.append(SayStep("Ready, and begin.", Phase.INSTRUCT, cue_after=CueKind.START))
+            # reps start on their first beat; a start tone as well would push that beat late
+            start_cue = CueKind.START if ex.kind is ExerciseKind.HOLD else None
+            steps.append(SayStep("Ready, and begin.", Phase.INSTRUCT, cue_after=start_cue))
             if ex.kind is ExerciseKind.HOLD:
                 steps.append(
                     TimedStep(

@@ -118,7 +118,7 @@ class VoiceOutput:
         """New rate (a new synthesizer over the same cache) and volume (applied to samples)."""
         self._volume = volume
         if self._make_synth is not None and rate_wpm != self._synth.settings.rate_wpm:
-            self._synth = CachedSynthesizer(self._make_synth(rate_wpm), self._synth._cache)
+            self._synth = CachedSynthesizer(self._make_synth(rate_wpm), self._synth.cache)
 
     def next_deadline(self) -> float | None:
         """Ends are reported by the speaker, not predicted."""
