@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from virtual_audio import VirtualAudio, loud_seconds, read_wav_mono
 
 from floorcoach.audio.cues import render_cue
+from virtual_audio import VirtualAudio, loud_seconds, read_wav_mono
 
 LIVE = Path(__file__).parent / "fixtures" / "live"
 
