@@ -41,6 +41,14 @@ class Location(StrEnum):
     LEG = "leg"
 
 
+class Feeling(StrEnum):
+    """The answer to "how did your back feel after last time?"."""
+
+    BETTER = "better"
+    SAME = "same"
+    WORSE = "worse"
+
+
 class RedFlag(StrEnum):
     """Warning signs that end the session at once with advice to get medical care."""
 
@@ -64,6 +72,7 @@ class Intent:
     number: int | None = None
     location: Location | None = None
     red_flag: RedFlag | None = None
+    feeling: Feeling | None = None
 
     @property
     def value(self) -> str:
@@ -74,6 +83,8 @@ class Intent:
             return str(self.number)
         if self.location is not None:
             return self.location.value
+        if self.feeling is not None:
+            return self.feeling.value
         return "red_flag"
 
 
@@ -150,6 +161,12 @@ LOCATION_PHRASES: Final[dict[Location, tuple[str, ...]]] = {
     ),
 }
 
+FEELING_PHRASES: Final[dict[Feeling, tuple[str, ...]]] = {
+    Feeling.BETTER: ("better", "it is better", "a bit better", "much better"),
+    Feeling.SAME: ("same", "the same", "about the same", "no different"),
+    Feeling.WORSE: ("worse", "it is worse", "a bit worse", "much worse"),
+}
+
 RED_FLAG_PHRASES: Final[dict[RedFlag, tuple[str, ...]]] = {
     RedFlag.SADDLE_NUMBNESS: (
         "numbness between my legs",
@@ -224,6 +241,9 @@ def _build_table() -> dict[str, Intent]:
     for flag, phrases in RED_FLAG_PHRASES.items():
         for phrase in phrases:
             add(phrase, Intent(red_flag=flag))
+    for feeling, phrases in FEELING_PHRASES.items():
+        for phrase in phrases:
+            add(phrase, Intent(feeling=feeling))
     return table
 
 
