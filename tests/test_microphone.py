@@ -62,11 +62,16 @@ def test_player_echo_is_dropped_but_safety_words_of_the_user_pass() -> None:
         return Heard(Intent(command=command), text, start, start + 0.4, 0.9, "test")
 
     listener._deliver(heard("next", Command.NEXT, 1.5))  # the player's own word
-    listener._deliver(heard("pause", Command.PAUSE, 2.0))  # over the player: not trusted
+    listener._deliver(heard("help", Command.HELP, 2.0))  # over the player: not trusted
+    listener._deliver(heard("pause", Command.PAUSE, 2.2))  # barge-in: passes
     listener._deliver(heard("that hurts", Command.PAIN, 2.5))  # the user, safety: passes
     listener._deliver(heard("next", Command.NEXT, 6.0))  # after the player stopped
-    assert [(h.text, h.start) for h in got] == [("that hurts", 2.5), ("next", 6.0)]
-    assert listener.heard.qsize() == 2
+    assert [(h.text, h.start) for h in got] == [
+        ("pause", 2.2),
+        ("that hurts", 2.5),
+        ("next", 6.0),
+    ]
+    assert listener.heard.qsize() == 3
 
 
 @pytest.mark.audio

@@ -13,7 +13,6 @@ import threading
 import time
 import wave
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -22,8 +21,8 @@ import numpy.typing as npt
 
 from floorcoach.audio.pcm import RATE_HZ, resample
 from floorcoach.audio.recognizer import CommandRecognizer, Heard
-from floorcoach.commands import Command
 from floorcoach.errors import AudioDeviceError
+from floorcoach.self_voice import EchoGate
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -33,16 +32,6 @@ QUEUE_CHUNKS: Final = 250
 HEARD_QUEUE_SIZE: Final = 64
 """Commands waiting for the runtime; when full the oldest is dropped (it is stale anyway)."""
 _POLL_SECONDS: Final = 0.1
-_SAFETY: Final = frozenset({Command.STOP, Command.PAIN})
-
-
-@dataclass(frozen=True)
-class PlayerSpeech:
-    """The player was speaking `text` between two monotonic times (its own voice, not a user)."""
-
-    start_monotonic: float
-    end_monotonic: float
-    text: str
 
 
 class MicrophoneListener:
@@ -56,6 +45,7 @@ class MicrophoneListener:
         record_dir: Path | None = None,
         queue_chunks: int = QUEUE_CHUNKS,
         on_error: Callable[[AudioDeviceError], None] | None = None,
+        gate: EchoGate | None = None,
     ) -> None:
         self.recognizer = recognizer
         self.on_heard = on_heard
@@ -74,8 +64,7 @@ class MicrophoneListener:
         self._lost = False
         self._stream_t0 = 0.0
         self._samples_done = 0
-        self._player: list[PlayerSpeech] = []
-        self._player_lock = threading.Lock()
+        self.gate = gate or EchoGate()
         self._wav: wave.Wave_write | None = None
         self._heard_log: Any = None
 
@@ -124,30 +113,16 @@ class MicrophoneListener:
 
     # -- self-voice ------------------------------------------------------------------------
     def note_player_speech(self, start_monotonic: float, end_monotonic: float, text: str) -> None:
-        """Tell the listener the player speaks `text` in this interval (time.monotonic()).
-
-        A command heard then is the player's own voice when its words are in `text`, and is
-        dropped; other commands pass (a user may talk over the player).
-        """
-        with self._player_lock:
-            now = time.monotonic()
-            self._player = [p for p in self._player if p.end_monotonic > now - 10.0]
-            self._player.append(PlayerSpeech(start_monotonic, end_monotonic, text))
+        """Tell the listener the player speaks `text` in this interval (time.monotonic())."""
+        self.gate.note(start_monotonic, end_monotonic, text)
 
     def _is_player_echo(self, heard: Heard) -> bool:
         start = self._stream_t0 + heard.start
         end = self._stream_t0 + heard.end
-        words = set(heard.text.split())
-        with self._player_lock:
-            for p in self._player:
-                if start < p.end_monotonic + 0.3 and end > p.start_monotonic:
-                    spoken = set(p.text.lower().replace(",", " ").replace(".", " ").split())
-                    if words <= spoken:
-                        return True
-                    if heard.intent.command not in _SAFETY and heard.intent.red_flag is None:
-                        # Over the player's voice only safety phrases are trusted.
-                        return True
-        return False
+        reason = self.gate.verdict(start, end, heard.intent, heard.text, heard.confidence)
+        if reason is not None:
+            _LOGGER.info("ignored %r: %s", heard.text, reason)
+        return reason is not None
 
     # -- device ---------------------------------------------------------------------------
     def _open_stream(self) -> None:

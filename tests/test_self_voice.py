@@ -1,0 +1,60 @@
+"""The echo gate: the player's own words are never commands; barge-in still gets through."""
+
+from __future__ import annotations
+
+from floorcoach.commands import parse
+from floorcoach.self_voice import EchoGate, PlayerSpeech
+
+
+def _verdict(gate: EchoGate, text: str, start: float, confidence: float = 0.9) -> str | None:
+    intent = parse(text)
+    assert intent is not None
+    return gate.verdict(start, start + 0.5, intent, text, confidence)
+
+
+def test_the_players_own_words_are_ignored_even_barge_in_ones() -> None:
+    gate = EchoGate()
+    gate.note(10.0, 14.0, "Rest for 15 seconds; next is the bridge. Stop if it hurts.")
+    assert _verdict(gate, "next", 11.0) == "the player's own words"
+    assert _verdict(gate, "stop", 12.0) == "the player's own words"
+    assert gate.ignored == 2
+
+
+def test_only_barge_in_commands_pass_over_the_players_voice() -> None:
+    gate = EchoGate()
+    gate.note(10.0, 14.0, "Lie on your back with both knees bent.")
+    assert _verdict(gate, "help", 11.0) is not None
+    assert _verdict(gate, "how long", 11.0) is not None
+    assert _verdict(gate, "pause", 11.0) is None
+    assert _verdict(gate, "that hurts", 11.0) is None
+    assert _verdict(gate, "i can't feel my leg", 11.0) is None
+
+
+def test_the_tail_after_speech_still_counts_then_silence_accepts_all() -> None:
+    gate = EchoGate(tail_seconds=0.35)
+    gate.note(10.0, 12.0, "Next is the bridge.")
+    assert _verdict(gate, "next", 12.2) is not None  # echo arriving just after
+    assert _verdict(gate, "next", 13.0) is None  # the user, in silence
+    assert _verdict(gate, "help", 13.0) is None
+
+
+def test_cut_speech_ends_where_it_was_cut() -> None:
+    gate = EchoGate()
+    gate.note(10.0, 20.0, "Lie on your back.")
+    gate.cut(11.0)
+    assert _verdict(gate, "help", 15.0) is None
+
+
+def test_stricter_confidence_over_the_players_voice() -> None:
+    gate = EchoGate(barge_in_min_confidence=0.6)
+    gate.note(10.0, 14.0, "Lie on your back.")
+    assert _verdict(gate, "pause", 11.0, confidence=0.4) is not None
+    assert _verdict(gate, "pause", 11.0, confidence=0.8) is None
+    assert _verdict(gate, "pause", 20.0, confidence=0.4) is None
+
+
+def test_a_pull_source_of_what_the_speaker_played() -> None:
+    played = [PlayerSpeech(5.0, 6.0, "Next is cat cow.")]
+    gate = EchoGate(source=lambda: played)
+    assert _verdict(gate, "next", 5.5) == "the player's own words"
+    assert _verdict(gate, "next", 8.0) is None
