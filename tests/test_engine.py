@@ -523,3 +523,25 @@ def test_pain_rules_are_overridable_per_routine_item(tmp_path: Path) -> None:
     _report_pain(sim, 5, "down my leg")
     # with the defaults this would have been "easier_variant" (leg) or "reduce" (5)
     assert _decisions(sim)[-1]["decision"] == "continue"
+
+
+def test_listen_context_follows_the_dialogue(shapes: LoadedRoutine) -> None:
+    sim = _sim_at(shapes, Phase.HOLD)
+    assert sim.engine.listen_context == "commands"
+    sim.hear("that hurts")
+    assert sim.engine.listen_context == "pain_level"
+    sim.hear("four")
+    assert sim.engine.listen_context == "pain_location"
+    sim.hear("my back")
+    assert sim.engine.listen_context == "commands"
+    sim.hear("stop")
+    assert sim.engine.listen_context == "confirm"
+
+
+def test_a_notice_is_said_at_once(shapes: LoadedRoutine) -> None:
+    from floorcoach.events import Notice
+
+    sim = _sim_at(shapes, Phase.HOLD)
+    effects = sim.feed(Notice("I can't hear the microphone any more.", sim.now))
+    assert _says(effects) == ["I can't hear the microphone any more."]
+    assert not sim.engine.paused

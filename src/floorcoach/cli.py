@@ -17,6 +17,8 @@ SUBCOMMAND_MODULES: Final = (
     "floorcoach.cli_play",
     "floorcoach.cli_audio",
     "floorcoach.cli_voice",
+    "floorcoach.cli_demo",
+    "floorcoach.cli_history",
 )
 """Each module has `register(subparsers)`; a module that is missing is left out."""
 

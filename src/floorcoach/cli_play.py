@@ -59,6 +59,26 @@ def register(subparsers: Any) -> None:
         type=Path,
         help="with --speak-to: what the user says, as lines '@SECONDS words'",
     )
+    play.add_argument(
+        "--mic-wav",
+        type=Path,
+        metavar="USER.wav",
+        help="simulate hands-free: this recording is the microphone (the player's own voice "
+        "is mixed in as a room would); runs faster than real time on the audio clock",
+    )
+    play.add_argument(
+        "--engine",
+        default="auto",
+        choices=("auto", "pocketsphinx", "vosk"),
+        help="speech recognizer (auto: Vosk when an English model is installed)",
+    )
+    play.add_argument("--input-device", help="microphone: device index or name substring")
+    play.add_argument(
+        "--no-mic", action="store_true", help="do not listen; take typed commands only"
+    )
+    play.add_argument(
+        "--record-dir", type=Path, help="save what the microphone heard here (WAV + JSONL)"
+    )
     play.set_defaults(func=_play)
 
 
@@ -71,6 +91,8 @@ def _play(args: argparse.Namespace) -> int:
         return 2
     catalog = Catalog.load(args.routines_dir)
     loaded = catalog.find(args.routine)
+    if args.mic_wav:
+        return _simulate_hands_free(args, loaded)
     if args.speak_to:
         return _speak_to(args, loaded)
     if args.script:
@@ -87,8 +109,12 @@ def _play(args: argparse.Namespace) -> int:
         event_log=event_log,
         echo=lambda text: print(f"        {text}", flush=True),
     )
+    speaker = None
     if not args.no_voice:
-        _attach_voice(args, loaded, runtime, printed, clock)
+        speaker = _attach_voice(args, loaded, runtime, printed, clock)
+    listener = None
+    if not args.text and not args.no_mic:
+        listener = _attach_microphone(args, runtime, clock, speaker)
     read_lines_into(runtime, sys.stdin)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -104,6 +130,8 @@ def _play(args: argparse.Namespace) -> int:
         return 130
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if listener is not None:
+            listener.close()
     if runtime.interrupted:
         print(f"Session stopped ({runtime.interrupted}).", flush=True)
         return 130
@@ -116,11 +144,14 @@ def _attach_voice(
     runtime: Runtime,
     printed: PrintedSpeech,
     clock: ScaledClock,
-) -> None:
-    """Speak as well as print when a synthesizer and a speaker work; say why not otherwise."""
+) -> Any:
+    """Speak as well as print when a synthesizer and a speaker work; say why not otherwise.
+
+    Returns the open speaker (the listener needs to know what it is playing), or None.
+    """
     if args.time_scale != 1.0:
         _note("speech is printed only: a voice cannot run faster than real time")
-        return
+        return None
     try:
         from floorcoach.audio.speaker import DeviceSpeaker
         from floorcoach.audio.speech_cache import CachedSynthesizer, SpeechCache
@@ -134,7 +165,7 @@ def _attach_voice(
         speaker = DeviceSpeaker(args.output_device)
     except FloorcoachError as exc:
         _note(f"{exc}; speech will be printed instead")
-        return
+        return None
     voice = VoiceOutput(
         synth,
         speaker,
@@ -148,8 +179,28 @@ def _attach_voice(
     except FloorcoachError as exc:
         speaker.close(drain=False)
         _note(f"{exc}; speech will be printed instead")
-        return
+        return None
     runtime.output = TeeOutput(printed, voice)
+    return speaker
+
+
+def _attach_microphone(
+    args: argparse.Namespace, runtime: Runtime, clock: ScaledClock, speaker: Any
+) -> Any:
+    """Listen for spoken commands; with no microphone, say so and keep trying."""
+    from floorcoach.live_listener import LiveListener
+
+    listener = LiveListener(
+        runtime,
+        clock,
+        engine=args.engine,
+        device=args.input_device,
+        record_dir=args.record_dir,
+        speaker=speaker,
+        note=_note,
+    )
+    listener.start()
+    return listener
 
 
 def _note(text: str) -> None:
@@ -173,4 +224,35 @@ def _speak_to(args: argparse.Namespace, loaded: LoadedRoutine) -> int:
         log.close()
     minutes, seconds = divmod(round(run.total_seconds), 60)
     print(f"wrote {args.speak_to}: {minutes} min {seconds:02d} s of session audio")
+    return 0
+
+
+def _simulate_hands_free(args: argparse.Namespace, loaded: LoadedRoutine) -> int:
+    from floorcoach.audio.pcm import read_wav, write_wav
+    from floorcoach.audio.recognizer import make_recognizer
+    from floorcoach.audio.speech_cache import CachedSynthesizer, SpeechCache
+    from floorcoach.audio.synth import make_synthesizer
+    from floorcoach.audio_sim import run_on_audio_clock
+
+    user = read_wav(args.mic_wav)
+    synth = CachedSynthesizer(
+        make_synthesizer(args.speech_backend, args.voice, args.rate_wpm), SpeechCache()
+    )
+    recognizer = make_recognizer(args.engine)
+    result = run_on_audio_clock(loaded, synth, user, recognizer, rate_wpm=args.rate_wpm)
+    if args.speak_to:
+        write_wav(args.speak_to, result.player_audio)
+    if args.log:
+        log = EventLog(args.log)
+        for record in result.records:
+            log.write(record)
+        log.close()
+    for record in result.records:
+        if record["kind"] == "heard":
+            print(f"{record['t']:8.2f}  heard {record['command']!r} ({record['text']!r})")
+    minutes, seconds = divmod(round(result.total_seconds), 60)
+    print(
+        f"simulated {minutes} min {seconds:02d} s hands-free: {result.heard} commands taken, "
+        f"{result.ignored} ignored as the player's own voice"
+    )
     return 0

@@ -30,6 +30,7 @@ from floorcoach.events import (
     Event,
     Heard,
     Log,
+    Notice,
     Phase,
     PlayCue,
     Priority,
@@ -266,6 +267,9 @@ class Engine:
             self._on_speech_done(event)
         elif isinstance(event, Heard):
             self._on_heard(event)
+        elif isinstance(event, Notice):
+            self._say(event.text, Priority.RESPONSE)
+            self._log("notice", text=event.text)
         self._run_clock()
         return self._take()
 
@@ -293,6 +297,18 @@ class Engine:
     def paused(self) -> bool:
         """Whether the session clock is stopped."""
         return self._paused_at is not None
+
+    @property
+    def listen_context(self) -> str:
+        """What the player is waiting to hear, so a recognizer can narrow its grammar.
+
+        One of 'commands', 'pain_level', 'pain_location', 'confirm'.
+        """
+        if self._pain is not None:
+            return "pain_level" if self._pain.asking == "level" else "pain_location"
+        if self._stop_deadline is not None:
+            return "confirm"
+        return "commands"
 
     @property
     def waiting_for_speech(self) -> int | None:

@@ -79,7 +79,15 @@ class Heard:
     text: str = ""
 
 
-Event = Start | Tick | SpeechDone | Heard
+@dataclass(frozen=True)
+class Notice:
+    """Something the user must be told that did not come from the routine (a lost device)."""
+
+    text: str
+    t: float
+
+
+Event = Start | Tick | SpeechDone | Heard | Notice
 
 
 # ---------------------------------------------------------------- effects

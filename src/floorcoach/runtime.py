@@ -26,6 +26,7 @@ from floorcoach.events import (
     Event,
     Heard,
     Log,
+    Notice,
     PlayCue,
     Say,
     SessionEnded,
@@ -129,6 +130,7 @@ class Runtime:
         *,
         event_log: EventLog | None = None,
         echo: Callable[[str], None] | None = None,
+        on_context: Callable[[str], None] | None = None,
     ) -> None:
         self.engine = engine
         self.output = output
@@ -139,6 +141,8 @@ class Runtime:
         self._timed_lines: list[_Line] = []
         self.summary: dict[str, Any] | None = None
         self.interrupted: str | None = None
+        self.on_context = on_context
+        self._context = engine.listen_context
 
     # ------------------------------------------------------------ producers (any thread)
 
@@ -200,7 +204,7 @@ class Runtime:
                 self._timed_lines.sort(key=lambda line: line.at or 0.0)
             else:
                 self._take_line(item, now)
-        elif isinstance(item, (SpeechDone, Heard)):
+        elif isinstance(item, (SpeechDone, Heard, Notice)):
             self._feed(item)
         else:
             self._feed(Tick(now))
@@ -257,6 +261,11 @@ class Runtime:
     def _feed(self, event: Event) -> None:
         for effect in self.engine.handle(event):
             self._apply(effect, self.engine.now)
+        context = self.engine.listen_context
+        if context != self._context:
+            self._context = context
+            if self.on_context is not None:
+                self.on_context(context)
 
     def _apply(self, effect: Effect, t: float) -> None:
         if isinstance(effect, Say):

@@ -143,6 +143,7 @@ class Simulation:
             self.result.effects.append((self.now, effect))
             if isinstance(effect, Say):
                 self.speaker.say(effect, self.now)
+                self.result.records.append(self._say_record(effect))
             elif isinstance(effect, StopSpeech):
                 self.speaker.stop(self.now)
             elif isinstance(effect, ChangeSpeech):
@@ -154,6 +155,17 @@ class Simulation:
             elif isinstance(effect, PlayCue):
                 pass
         return effects
+
+    def _say_record(self, say: Say) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "t": round(self.now, 3),
+            "kind": "say",
+            "phase": self.engine.phase.value,
+        }
+        if self.engine.exercise_id:
+            record["exercise"] = self.engine.exercise_id
+        record["text"] = say.text
+        return record
 
     def start(self) -> list[Effect]:
         """Send Start once."""

@@ -1,0 +1,206 @@
+"""A hands-free session simulated on the audio clock: a user's voice in, the player's voice out.
+
+Time advances one microphone chunk at a time, so a 20-minute session runs in seconds while
+the same engine, recognizer and echo gate as the live player do the work. The player's own
+speech is mixed back into the microphone signal the way a room would (quieter and a little
+late), so not hearing itself is exercised too.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from floorcoach.audio.cues import render_cue
+from floorcoach.audio.pcm import RATE_HZ, Pcm, float_to_int16
+from floorcoach.audio.recognizer import CommandRecognizer
+from floorcoach.audio.speech_cache import CachedSynthesizer
+from floorcoach.catalog import LoadedRoutine
+from floorcoach.commands import ListenContext
+from floorcoach.events import PlayCue, Say
+from floorcoach.self_voice import EchoGate
+from floorcoach.simulate import SimulatedSpeaker, Simulation
+
+_LOGGER = logging.getLogger(__name__)
+
+CHUNK_SECONDS: Final = 0.02
+ECHO_GAIN: Final = 0.3
+"""About -10 dB: a speaker a metre or two from the microphone, in a small room."""
+ECHO_DELAY_SECONDS: Final = 0.03
+NOISE_FLOOR_DBFS: Final = -50.0
+"""A faint hiss like a cheap microphone's; perfectly silent input is unlike any room."""
+MAX_SESSION_SECONDS: Final = 4 * 3600.0
+
+
+class _TimelineSpeaker(SimulatedSpeaker):
+    """The simulated speaker that also writes what it says onto an audio timeline."""
+
+    def __init__(self, synth: CachedSynthesizer, gate: EchoGate) -> None:
+        super().__init__(lambda text: synth.render(text).seconds)
+        self._synth = synth
+        self._gate = gate
+        self.timeline = np.zeros(RATE_HZ * 60, dtype=np.float32)
+
+    def _ensure(self, end_sample: int) -> None:
+        if end_sample > len(self.timeline):
+            grown = np.zeros(max(end_sample, 2 * len(self.timeline)), dtype=np.float32)
+            grown[: len(self.timeline)] = self.timeline
+            self.timeline = grown
+
+    def write(self, pcm: Pcm, at: float) -> None:
+        """Mix audio onto the timeline at a time."""
+        samples = pcm.to_rate(RATE_HZ).to_float()
+        start = round(at * RATE_HZ)
+        self._ensure(start + len(samples))
+        self.timeline[start : start + len(samples)] += samples
+
+    def _begin(self, say: Say, now: float) -> None:
+        super()._begin(say, now)
+        pcm = self._synth.render(say.text)
+        self.write(pcm, now)
+        self._gate.note(now, now + pcm.seconds, say.text)
+
+    def _cut(self, now: float) -> None:
+        current = self.current
+        if current is not None and current.end > now:
+            start, end = round(now * RATE_HZ), round(current.end * RATE_HZ)
+            self.timeline[start:end] = 0.0
+            self._gate.cut(now)
+        super()._cut(now)
+
+
+@dataclass
+class AudioSimResult:
+    """What a simulated hands-free session produced."""
+
+    total_seconds: float
+    player_audio: Pcm
+    records: list[dict[str, Any]] = field(default_factory=list)
+    summary: dict[str, Any] | None = None
+    ignored: int = 0
+    heard: int = 0
+    audio_seconds_processed: float = 0.0
+
+
+def run_on_audio_clock(
+    loaded: LoadedRoutine,
+    synth: CachedSynthesizer,
+    user: Pcm,
+    recognizer: CommandRecognizer,
+    *,
+    rate_wpm: int = 150,
+    echo_gain: float = ECHO_GAIN,
+    echo_delay_seconds: float = ECHO_DELAY_SECONDS,
+    gate: EchoGate | None = None,
+    seed: int = 0,
+) -> AudioSimResult:
+    """Play a routine hands-free against a recorded user; everything is clocked by samples."""
+    gate = gate or EchoGate()
+    sim = Simulation(loaded, rate_wpm=rate_wpm, announce_duration=True)
+    speaker = _TimelineSpeaker(synth, gate)
+    sim.speaker = speaker
+    user_samples = user.to_rate(RATE_HZ).to_float()
+    chunk = round(CHUNK_SECONDS * RATE_HZ)
+    delay = round(echo_delay_seconds * RATE_HZ)
+    rng = np.random.default_rng(seed)
+    noise_rms = 10 ** (NOISE_FLOOR_DBFS / 20)
+    extra: list[dict[str, Any]] = []
+    cues_done = 0
+    context = sim.engine.listen_context
+    _set_context(recognizer, context)
+    recognizer.reset()
+    sim.start()
+    index = 0
+    heard_count = 0
+    while True:
+        t_end = (index + 1) * chunk / RATE_HZ
+        sim.advance(max(0.0, t_end - sim.now))
+        cues_done = _write_cues(sim, speaker, cues_done)
+        mic = _mic_chunk(user_samples, speaker.timeline, index * chunk, chunk, delay, echo_gain)
+        mic += rng.normal(0.0, noise_rms, chunk).astype(np.float32)
+        for heard in recognizer.accept(float_to_int16(mic)):
+            reason = gate.verdict(
+                heard.start, heard.end, heard.intent, heard.text, heard.confidence
+            )
+            if reason is not None:
+                extra.append(_ignored(sim, heard.text, heard.intent.value, reason))
+                continue
+            if not sim.engine.finished:
+                heard_count += 1
+                sim.hear(heard.text, heard.intent)
+        if sim.engine.listen_context != context:
+            context = sim.engine.listen_context
+            _set_context(recognizer, context)
+        index += 1
+        done_speaking = speaker.current is None and not speaker.queue
+        user_over = index * chunk >= len(user_samples)
+        if sim.engine.finished and done_speaking and user_over:
+            break
+        if t_end > MAX_SESSION_SECONDS:
+            _LOGGER.warning("simulation stopped at the %d s limit", MAX_SESSION_SECONDS)
+            break
+    run = sim.finish()
+    records = run.records + extra
+    records.sort(key=lambda record: record["t"])
+    end = round(max(run.total_seconds, index * chunk / RATE_HZ) * RATE_HZ)
+    player = float_to_int16(speaker.timeline[:end])
+    return AudioSimResult(
+        total_seconds=run.total_seconds,
+        player_audio=Pcm(player, RATE_HZ),
+        records=records,
+        summary=run.summary,
+        ignored=gate.ignored,
+        heard=heard_count,
+        audio_seconds_processed=index * chunk / RATE_HZ,
+    )
+
+
+def _set_context(recognizer: CommandRecognizer, context: str) -> None:
+    setter = getattr(recognizer, "set_context", None)
+    if setter is not None:
+        setter(ListenContext(context))
+
+
+def _mic_chunk(
+    user: npt.NDArray[np.float32],
+    player: npt.NDArray[np.float32],
+    start: int,
+    length: int,
+    delay: int,
+    gain: float,
+) -> npt.NDArray[np.float32]:
+    mic = np.zeros(length, dtype=np.float32)
+    piece = user[start : start + length]
+    mic[: len(piece)] += piece
+    echo_start = start - delay
+    lo = max(0, echo_start)
+    hi = min(len(player), echo_start + length)
+    if hi > lo:
+        mic[lo - echo_start : hi - echo_start] += gain * player[lo:hi]
+    return mic
+
+
+def _write_cues(sim: Simulation, speaker: _TimelineSpeaker, done: int) -> int:
+    effects = sim.result.effects
+    for t, effect in effects[done:]:
+        if isinstance(effect, PlayCue):
+            speaker.write(render_cue(effect.cue.value), t)
+    return len(effects)
+
+
+def _ignored(sim: Simulation, text: str, value: str, reason: str) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "t": round(sim.now, 3),
+        "kind": "ignored",
+        "command": value,
+        "text": text,
+        "reason": reason,
+        "phase": sim.engine.phase.value,
+    }
+    if sim.engine.exercise_id:
+        record["exercise"] = sim.engine.exercise_id
+    return record
