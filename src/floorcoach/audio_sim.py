@@ -9,6 +9,7 @@ late), so not hearing itself is exercised too.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -22,7 +23,7 @@ from floorcoach.audio.speech_cache import CachedSynthesizer
 from floorcoach.catalog import LoadedRoutine
 from floorcoach.commands import ListenContext
 from floorcoach.events import PlayCue, Say
-from floorcoach.self_voice import EchoGate
+from floorcoach.self_voice import EchoGate, LevelTrack
 from floorcoach.simulate import SimulatedSpeaker, Simulation
 
 _LOGGER = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ ECHO_DELAY_SECONDS: Final = 0.03
 NOISE_FLOOR_DBFS: Final = -50.0
 """A faint hiss like a cheap microphone's; perfectly silent input is unlike any room."""
 MAX_SESSION_SECONDS: Final = 4 * 3600.0
+LEARN_WINDOW_SECONDS: Final = 4.0
+"""Stretches this long with nothing recognized teach the gate how loud the echo is."""
 
 
 class _TimelineSpeaker(SimulatedSpeaker):
@@ -57,6 +60,8 @@ class _TimelineSpeaker(SimulatedSpeaker):
         start = round(at * RATE_HZ)
         self._ensure(start + len(samples))
         self.timeline[start : start + len(samples)] += samples
+        if self._gate.played is not None:
+            self._gate.played.add(at, samples, RATE_HZ)
 
     def _begin(self, say: Say, now: float) -> None:
         super()._begin(say, now)
@@ -70,6 +75,8 @@ class _TimelineSpeaker(SimulatedSpeaker):
             start, end = round(now * RATE_HZ), round(current.end * RATE_HZ)
             self.timeline[start:end] = 0.0
             self._gate.cut(now)
+            if self._gate.played is not None:
+                self._gate.played.silence_after(now)
         super()._cut(now)
 
 
@@ -79,11 +86,16 @@ class AudioSimResult:
 
     total_seconds: float
     player_audio: Pcm
+    user_audio: Pcm
     records: list[dict[str, Any]] = field(default_factory=list)
     summary: dict[str, Any] | None = None
     ignored: int = 0
     heard: int = 0
     audio_seconds_processed: float = 0.0
+
+
+UserAgent = Callable[[Simulation], Pcm | None]
+"""A synthetic user: given the session so far, what (if anything) it starts saying now."""
 
 
 def run_on_audio_clock(
@@ -92,6 +104,7 @@ def run_on_audio_clock(
     user: Pcm,
     recognizer: CommandRecognizer,
     *,
+    agent: UserAgent | None = None,
     rate_wpm: int = 150,
     echo_gain: float = ECHO_GAIN,
     echo_delay_seconds: float = ECHO_DELAY_SECONDS,
@@ -99,7 +112,7 @@ def run_on_audio_clock(
     seed: int = 0,
 ) -> AudioSimResult:
     """Play a routine hands-free against a recorded user; everything is clocked by samples."""
-    gate = gate or EchoGate()
+    gate = gate or EchoGate(mic=LevelTrack(), played=LevelTrack())
     sim = Simulation(loaded, rate_wpm=rate_wpm, announce_duration=True)
     speaker = _TimelineSpeaker(synth, gate)
     sim.speaker = speaker
@@ -116,13 +129,26 @@ def run_on_audio_clock(
     sim.start()
     index = 0
     heard_count = 0
+    last_recognized = last_learned = 0.0
     while True:
         t_end = (index + 1) * chunk / RATE_HZ
         sim.advance(max(0.0, t_end - sim.now))
         cues_done = _write_cues(sim, speaker, cues_done)
+        if agent is not None:
+            said = agent(sim)
+            if said is not None:
+                user_samples = _place(user_samples, said, index * chunk)
         mic = _mic_chunk(user_samples, speaker.timeline, index * chunk, chunk, delay, echo_gain)
         mic += rng.normal(0.0, noise_rms, chunk).astype(np.float32)
-        for heard in recognizer.accept(float_to_int16(mic)):
+        if gate.mic is not None:
+            gate.mic.add(index * chunk / RATE_HZ, mic, RATE_HZ)
+        recognized = recognizer.accept(float_to_int16(mic))
+        if recognized:
+            last_recognized = t_end
+        elif t_end - max(last_recognized, last_learned) >= LEARN_WINDOW_SECONDS:
+            gate.learn_echo(t_end - LEARN_WINDOW_SECONDS, t_end)
+            last_learned = t_end
+        for heard in recognized:
             reason = gate.verdict(
                 heard.start, heard.end, heard.intent, heard.text, heard.confidence
             )
@@ -137,7 +163,7 @@ def run_on_audio_clock(
             _set_context(recognizer, context)
         index += 1
         done_speaking = speaker.current is None and not speaker.queue
-        user_over = index * chunk >= len(user_samples)
+        user_over = index * chunk >= len(user_samples) or agent is not None
         if sim.engine.finished and done_speaking and user_over:
             break
         if t_end > MAX_SESSION_SECONDS:
@@ -149,6 +175,7 @@ def run_on_audio_clock(
     end = round(max(run.total_seconds, index * chunk / RATE_HZ) * RATE_HZ)
     player = float_to_int16(speaker.timeline[:end])
     return AudioSimResult(
+        user_audio=Pcm(float_to_int16(user_samples), RATE_HZ),
         total_seconds=run.total_seconds,
         player_audio=Pcm(player, RATE_HZ),
         records=records,
@@ -157,6 +184,17 @@ def run_on_audio_clock(
         heard=heard_count,
         audio_seconds_processed=index * chunk / RATE_HZ,
     )
+
+
+def _place(samples: npt.NDArray[np.float32], clip: Pcm, at_sample: int) -> npt.NDArray[np.float32]:
+    data = clip.to_rate(RATE_HZ).to_float()
+    end = at_sample + len(data)
+    if end > len(samples):
+        grown = np.zeros(end, dtype=np.float32)
+        grown[: len(samples)] = samples
+        samples = grown
+    samples[at_sample:end] += data
+    return samples
 
 
 def _set_context(recognizer: CommandRecognizer, context: str) -> None:

@@ -68,58 +68,89 @@ def _after(seconds: float) -> Trigger:
 
 @dataclass(frozen=True)
 class DemoLine:
-    """Something the synthetic user says, and when."""
+    """Something the synthetic user says, when, and what the player should understand."""
 
     text: str
+    expect: str
     trigger: Trigger
 
 
 def demo_lines() -> list[DemoLine]:
     """The demo's conversation: pause, resume, pain with its answers, next, how long, stop."""
     return [
-        DemoLine("pause", _in_phase(Phase.HOLD, 2.0)),
-        DemoLine("resume", _after(4.0)),
-        DemoLine("that hurts", _in_phase(Phase.HOLD, 2.0)),
-        DemoLine("four", _after_question("pain_level", 0.8)),
-        DemoLine("in my back", _after_question("pain_location", 0.8)),
-        DemoLine("next", _in_phase(Phase.INSTRUCT, 3.0)),
-        DemoLine("how long", _in_phase(Phase.REP, 1.0)),
-        DemoLine("stop", _after(4.0)),
-        DemoLine("stop", _after_question("confirm", 1.0)),
+        DemoLine("pause", "pause", _in_phase(Phase.HOLD, 2.0)),
+        DemoLine("resume", "resume", _after(4.0)),
+        DemoLine("that hurts", "pain", _in_phase(Phase.HOLD, 2.0)),
+        DemoLine("four", "4", _after_question("pain_level", 0.8)),
+        DemoLine("in my back", "back", _after_question("pain_location", 0.8)),
+        DemoLine("next", "next", _in_phase(Phase.INSTRUCT, 3.0)),
+        DemoLine("how long", "how_long", _in_phase(Phase.REP, 1.0)),
+        DemoLine("stop", "stop", _after(4.0)),
+        DemoLine("stop", "stop", _after_question("confirm", 1.0)),
     ]
 
 
-def direct(
-    loaded: LoadedRoutine, synth: CachedSynthesizer, lines: list[DemoLine]
-) -> list[tuple[float, str]]:
-    """When each line would be said, found by playing the session with perfect hearing."""
-    sim = Simulation(
-        loaded, announce_duration=True, duration=lambda text, _r: synth.render(text).seconds
-    )
-    sim.start()
-    script: list[tuple[float, str]] = []
-    last = 0.0
-    pending = list(lines)
-    while pending and not sim.engine.finished and sim.now < 3600:
-        sim.advance(STEP_SECONDS)
-        if pending[0].trigger(sim, sim.now - last):
-            line = pending.pop(0)
-            script.append((round(sim.now, 2), line.text))
-            last = sim.now
-            sim.hear(line.text)
-    return script
+class DemoUser:
+    """A synthetic user who listens: speaks on cue, and says it again if not understood."""
 
+    def __init__(
+        self,
+        lines: list[DemoLine],
+        voice: Synthesizer,
+        *,
+        answer_wait_seconds: float = 4.0,
+        max_attempts: int = 3,
+    ) -> None:
+        self._pending = list(lines)
+        self._voice = voice
+        self._wait = answer_wait_seconds
+        self._max_attempts = max_attempts
+        self._busy_until = 0.0
+        self._last = 0.0
+        self._current: DemoLine | None = None
+        self._attempts = 0
+        self._said_at = 0.0
+        self.said: list[tuple[float, str]] = []
+        self.understood: list[str] = []
 
-def user_recording(script: list[tuple[float, str]], voice: Synthesizer) -> Pcm:
-    """The user's side of the conversation as one microphone recording."""
-    clips = [(t, voice.render(text)) for t, text in script]
-    end = max((t + clip.seconds for t, clip in clips), default=0.0) + 1.0
-    samples = np.zeros(round(end * RATE_HZ), dtype=np.int32)
-    for t, clip in clips:
-        data = clip.to_rate(RATE_HZ).samples.astype(np.int32)
-        start = round(t * RATE_HZ)
-        samples[start : start + len(data)] += data
-    return Pcm(np.clip(samples, -32768, 32767).astype(np.int16), RATE_HZ)
+    def __call__(self, sim: Simulation) -> Pcm | None:
+        if sim.now < self._busy_until or sim.engine.finished:
+            return None
+        if self._current is not None:
+            if self._was_understood(sim):
+                self.understood.append(self._current.text)
+                self._current = None
+                self._last = sim.now
+            elif sim.now - self._said_at < self._wait:
+                return None
+            elif self._attempts < self._max_attempts:
+                return self._say(sim, self._current)  # the way people do: say it again
+            else:
+                self._current = None
+                self._last = sim.now
+        if not self._pending or not self._pending[0].trigger(sim, sim.now - self._last):
+            return None
+        line = self._pending.pop(0)
+        self._current = line
+        self._attempts = 0
+        return self._say(sim, line)
+
+    def _say(self, sim: Simulation, line: DemoLine) -> Pcm:
+        clip = self._voice.render(line.text)
+        self._attempts += 1
+        self._said_at = sim.now
+        self._busy_until = sim.now + clip.seconds
+        self.said.append((round(sim.now, 2), line.text))
+        return clip
+
+    def _was_understood(self, sim: Simulation) -> bool:
+        assert self._current is not None
+        return any(
+            record["kind"] == "heard"
+            and record["t"] >= self._said_at
+            and record.get("command") == self._current.expect
+            for record in sim.result.records[-40:]
+        )
 
 
 @dataclass
@@ -128,6 +159,7 @@ class DemoResult:
 
     script: list[tuple[float, str]]
     sim: AudioSimResult
+    understood: list[str]
 
     def transcript(self) -> str:
         """A readable account: who said what, when, and what the player understood."""
@@ -138,11 +170,14 @@ class DemoResult:
             if kind == "say":
                 lines.append(f"{stamp}  PLAYER  {record['text']}")
             elif kind == "heard":
-                lines.append(f'{stamp}  USER    "{record["text"]}"  -> {record["command"]}')
+                lines.append(f'{stamp}  HEARD   "{record["text"]}"  -> {record["command"]}')
             elif kind == "ignored":
                 lines.append(f'{stamp}  (ignored "{record["text"]}": {record["reason"]})')
             elif kind == "decision":
                 lines.append(f"{stamp}  (decision: {record['decision']})")
+        for t, text in self.script:
+            lines.append(f"{_clock(t)}  USER    {text}")
+        lines.sort()
         return "\n".join(lines) + "\n"
 
 
@@ -154,15 +189,14 @@ def run_demo(
     out_wav: Path,
     user_wav: Path | None = None,
 ) -> DemoResult:
-    """Direct, record the user, play hands-free on the audio clock, write the audio."""
-    script = direct(loaded, player, demo_lines())
-    user = user_recording(script, user_voice)
+    """Play the routine hands-free against the synthetic user; write the session audio."""
+    user = DemoUser(demo_lines(), user_voice)
+    silence = Pcm(np.zeros(0, dtype=np.int16), RATE_HZ)
+    result = run_on_audio_clock(loaded, player, silence, recognizer, agent=user)
     if user_wav is not None:
-        write_wav(user_wav, user)
-    result = run_on_audio_clock(loaded, player, user, recognizer)
-    mixed = _mix(result.player_audio, user)
-    write_wav(out_wav, mixed)
-    return DemoResult(script, result)
+        write_wav(user_wav, result.user_audio)
+    write_wav(out_wav, _mix(result.player_audio, result.user_audio))
+    return DemoResult(user.said, result, user.understood)
 
 
 def _mix(a: Pcm, b: Pcm) -> Pcm:
@@ -182,12 +216,13 @@ def summary_lines(result: DemoResult) -> list[str]:
     """A short printed summary."""
     heard = [r for r in result.sim.records if r["kind"] == "heard"]
     said = [text for _, text in result.script]
-    got = [r["text"] for r in heard]
+    got = [f"{r['text']} ({r['command']})" for r in heard]
     summary: dict[str, Any] = result.sim.summary or {}
     outcomes = ", ".join(f"{e['exercise']}: {e['outcome']}" for e in summary.get("exercises", []))
     return [
-        f"user said {len(said)} things: {', '.join(said)}",
+        f"user spoke {len(said)} times: {', '.join(said)}",
         f"player understood {len(heard)}: {', '.join(got) or 'nothing'}",
         f"ignored as its own voice or unsure: {result.sim.ignored}",
+        f"lines understood: {len(result.understood)} of {len(demo_lines())}",
         f"session: {result.sim.total_seconds / 60:.1f} min; {outcomes}",
     ]

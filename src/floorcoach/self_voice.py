@@ -9,11 +9,16 @@ seconds) and the audio-clock simulation (session seconds): only the time base di
 
 from __future__ import annotations
 
+import math
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
+
+import numpy as np
+import numpy.typing as npt
 
 from floorcoach.commands import Command, Intent
 
@@ -22,6 +27,60 @@ BARGE_IN: Final = frozenset({Command.PAUSE, Command.STOP, Command.PAIN})
 TAIL_SECONDS: Final = 0.35
 """Room echo and recognizer segment edges: speech ending this soon after still counts."""
 KEEP_SECONDS: Final = 30.0
+FRAME_SECONDS: Final = 0.01
+ECHO_MARGIN_DB: Final = 6.0
+"""Over the player's voice, a command's audio must be this much louder than its echo."""
+ALIGN_SECONDS: Final = 0.25
+"""How far the echo may lag what was played (output latency plus the room)."""
+DEFAULT_ECHO_RATIO: Final = 0.5
+"""Echo energy / played energy assumed until measured: a speaker close to the microphone."""
+_MIN_REFERENCE_ENERGY: Final = 1e-6
+
+
+class LevelTrack:
+    """Energy per 10 ms frame against time: what the microphone heard, or what was played."""
+
+    def __init__(self, keep_seconds: float = 120.0) -> None:
+        self._frames: OrderedDict[int, float] = OrderedDict()
+        self._keep = round(keep_seconds / FRAME_SECONDS)
+        self._lock = threading.Lock()
+
+    def add(self, start: float, samples: npt.NDArray[np.floating], rate_hz: int) -> None:
+        """Add audio that began at `start` (mixing adds energy, as sound does)."""
+        per_frame = max(1, round(rate_hz * FRAME_SECONDS))
+        whole = len(samples) // per_frame * per_frame
+        if whole == 0:
+            return
+        data = np.asarray(samples[:whole], dtype=np.float64)
+        energies = (data.reshape(-1, per_frame) ** 2).mean(axis=1)
+        first = round(start / FRAME_SECONDS)
+        with self._lock:
+            for offset, energy in enumerate(energies):
+                index = first + offset
+                self._frames[index] = self._frames.get(index, 0.0) + float(energy)
+            while len(self._frames) > self._keep:
+                self._frames.popitem(last=False)
+
+    def silence_after(self, at: float) -> None:
+        """What was scheduled after `at` never sounded (speech cut short)."""
+        cut = round(at / FRAME_SECONDS)
+        with self._lock:
+            for index in [i for i in self._frames if i >= cut]:
+                del self._frames[index]
+
+    def energy(self, start: float, end: float) -> float:
+        """Mean energy between two times (0 where nothing was recorded)."""
+        first, last = round(start / FRAME_SECONDS), max(round(end / FRAME_SECONDS), 1)
+        last = max(last, first + 1)
+        with self._lock:
+            total = sum(self._frames.get(i, 0.0) for i in range(first, last))
+        return total / (last - first)
+
+    def frames(self, start: float, end: float) -> list[float]:
+        """Per-frame energies between two times."""
+        first, last = round(start / FRAME_SECONDS), round(end / FRAME_SECONDS)
+        with self._lock:
+            return [self._frames.get(i, 0.0) for i in range(first, last)]
 
 
 @dataclass(frozen=True)
@@ -46,8 +105,16 @@ class EchoGate:
         *,
         tail_seconds: float = TAIL_SECONDS,
         barge_in_min_confidence: float = 0.0,
+        mic: LevelTrack | None = None,
+        played: LevelTrack | None = None,
+        echo_margin_db: float = ECHO_MARGIN_DB,
     ) -> None:
         self._source = source
+        self.mic = mic
+        self.played = played
+        self._margin = 10 ** (echo_margin_db / 10)
+        self.echo_ratio = DEFAULT_ECHO_RATIO
+        self._learned = 0
         self._tail = tail_seconds
         self._min_confidence = barge_in_min_confidence
         self._noted: list[PlayerSpeech] = []
@@ -89,6 +156,43 @@ class EchoGate:
             reason = "only pause, stop, pain and red flags are taken while the player speaks"
         elif confidence < self._min_confidence:
             reason = "too unsure over the player's voice"
+        else:
+            reason = self._double_talk(start, end)
         if reason is not None:
             self.ignored += 1
         return reason
+
+    def _double_talk(self, start: float, end: float) -> str | None:
+        """Is there more sound than the player's echo explains? (None: yes, a user spoke.)"""
+        if self.mic is None or self.played is None:
+            return None
+        heard = self.mic.energy(start, end)
+        played = max(
+            self.played.energy(start - lag, end - lag)
+            for lag in np.arange(0.0, ALIGN_SECONDS + 1e-9, 0.05)
+        )
+        if played < _MIN_REFERENCE_ENERGY:
+            return None
+        echo = self.echo_ratio * played
+        if heard >= self._margin * echo:
+            return None
+        margin_db = 10 * math.log10(max(heard, 1e-12) / max(echo, 1e-12))
+        return f"no louder than the player's own echo ({margin_db:+.1f} dB)"
+
+    def learn_echo(self, start: float, end: float) -> bool:
+        """Measure echo / played energy over a stretch where only the player spoke.
+
+        Energy sums over a few seconds do not care how late the echo arrives; the quietest
+        frames give the noise floor to take away. Returns whether an estimate was made.
+        """
+        if self.mic is None or self.played is None:
+            return False
+        heard = self.mic.frames(start, end)
+        played = self.played.frames(start - ALIGN_SECONDS / 2, end - ALIGN_SECONDS / 2)
+        if len(heard) < 100 or sum(1 for p in played if p > 1e-5) < len(played) // 2:
+            return False
+        floor = float(np.percentile(heard, 10))
+        estimate = max(0.0, float(np.mean(heard)) - floor) / max(float(np.mean(played)), 1e-12)
+        self.echo_ratio = estimate if self._learned == 0 else 0.7 * self.echo_ratio + 0.3 * estimate
+        self._learned += 1
+        return True
