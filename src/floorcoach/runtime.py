@@ -62,6 +62,11 @@ class ScaledClock:
         self.scale = scale
         self._t0 = time.monotonic()
 
+    @property
+    def t0_monotonic(self) -> float:
+        """time.monotonic() at session time zero."""
+        return self._t0
+
     def now(self) -> float:
         """Session seconds since the clock was made."""
         return (time.monotonic() - self._t0) * self.scale
@@ -169,6 +174,19 @@ class Runtime:
 
     def run(self) -> dict[str, Any] | None:
         """Play the session to its end; returns the summary (None when interrupted)."""
+        t0 = getattr(self.clock, "t0_monotonic", None)
+        if t0 is not None:
+            # lets a log be lined up with recordings and other processes' clocks
+            now = self.clock.now()
+            self._write(
+                {
+                    "t": round(now, 3),
+                    "kind": "clock",
+                    "monotonic_t0": t0,
+                    "unix_t0": time.time() - (time.monotonic() - t0),
+                    "time_scale": getattr(self.clock, "scale", 1.0),
+                }
+            )
         self._feed(Start(self.clock.now()))
         try:
             while not self.engine.finished and self.interrupted is None:
