@@ -58,3 +58,16 @@ def test_a_pull_source_of_what_the_speaker_played() -> None:
     gate = EchoGate(source=lambda: played)
     assert _verdict(gate, "next", 5.5) == "the player's own words"
     assert _verdict(gate, "next", 8.0) is None
+
+
+def test_an_answer_may_overlap_the_end_of_its_question() -> None:
+    gate = EchoGate()
+    gate.note(10.0, 14.0, "How bad is it, from 0 to 10?")
+    four = parse("four")
+    ten = parse("ten")
+    assert four is not None
+    assert ten is not None
+    assert gate.verdict(13.0, 13.4, four, "four", answer_expected=True) is None
+    assert gate.verdict(13.0, 13.4, four, "four", answer_expected=False) is not None
+    # the question's own words are still the player's
+    assert gate.verdict(13.0, 13.4, ten, "ten", answer_expected=True) is not None

@@ -150,7 +150,12 @@ def run_on_audio_clock(
             last_learned = t_end
         for heard in recognized:
             reason = gate.verdict(
-                heard.start, heard.end, heard.intent, heard.text, heard.confidence
+                heard.start,
+                heard.end,
+                heard.intent,
+                heard.text,
+                heard.confidence,
+                answer_expected=context != "commands",
             )
             if reason is not None:
                 extra.append(_ignored(sim, heard.text, heard.intent.value, reason))

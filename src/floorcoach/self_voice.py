@@ -20,7 +20,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from floorcoach.commands import Command, Intent
+from floorcoach.commands import NUMBER_WORDS, Command, Intent
 
 BARGE_IN: Final = frozenset({Command.PAUSE, Command.STOP, Command.PAIN})
 """Commands that must get through while the player is talking."""
@@ -93,7 +93,9 @@ class PlayerSpeech:
 
 
 def _words(text: str) -> set[str]:
-    return set(re.sub(r"[^a-z0-9' ]+", " ", text.lower()).replace("'", "").split())
+    """Words as a recognizer would write them ("10" is "ten")."""
+    words = set(re.sub(r"[^a-z0-9' ]+", " ", text.lower()).replace("'", "").split())
+    return {NUMBER_WORDS[int(w)] if w.isdigit() and int(w) <= 10 else w for w in words}
 
 
 class EchoGate:
@@ -134,16 +136,27 @@ class EchoGate:
                 PlayerSpeech(p.start, min(p.end, at), p.text) for p in self._noted if p.start < at
             ]
 
-    def _speech(self) -> list[PlayerSpeech]:
+    def speech(self) -> list[PlayerSpeech]:
         with self._lock:
             noted = list(self._noted)
         return noted + (self._source() if self._source is not None else [])
 
     def verdict(
-        self, start: float, end: float, intent: Intent, text: str, confidence: float = 1.0
+        self,
+        start: float,
+        end: float,
+        intent: Intent,
+        text: str,
+        confidence: float = 1.0,
+        *,
+        answer_expected: bool = False,
     ) -> str | None:
-        """Why this should be ignored as the player's own voice, or None to accept it."""
-        overlapping = [p for p in self._speech() if start < p.end + self._tail and end > p.start]
+        """Why this should be ignored as the player's own voice, or None to accept it.
+
+        `answer_expected`: the player has just asked a question (how bad, where), so an
+        answer may overlap the end of the question, as people's answers do.
+        """
+        overlapping = [p for p in self.speech() if start < p.end + self._tail and end > p.start]
         if not overlapping:
             return None
         spoken: set[str] = set()
@@ -152,7 +165,11 @@ class EchoGate:
         reason: str | None = None
         if _words(text) <= spoken:
             reason = "the player's own words"
-        elif intent.command not in BARGE_IN and intent.red_flag is None:
+        elif (
+            intent.command not in BARGE_IN
+            and intent.red_flag is None
+            and not (answer_expected and intent.command is None)
+        ):
             reason = "only pause, stop, pain and red flags are taken while the player speaks"
         elif confidence < self._min_confidence:
             reason = "too unsure over the player's voice"

@@ -63,6 +63,8 @@ class MicrophoneListener:
         self._stop = threading.Event()
         self._lost = False
         self._stream_t0 = 0.0
+        self._first_block_at: float | None = None
+        self._opening_rate_hz = RATE_HZ
         self._samples_done = 0
         self.gate = gate or EchoGate()
         self._wav: wave.Wave_write | None = None
@@ -117,11 +119,29 @@ class MicrophoneListener:
         self.gate.note(start_monotonic, end_monotonic, text)
 
     def _is_player_echo(self, heard: Heard) -> bool:
-        start = self._stream_t0 + heard.start
-        end = self._stream_t0 + heard.end
-        reason = self.gate.verdict(start, end, heard.intent, heard.text, heard.confidence)
+        # Sample time starts with the first block delivered, which a sound server may hold
+        # back for a second or two after the stream starts.
+        t0 = self._first_block_at if self._first_block_at is not None else self._stream_t0
+        start = t0 + heard.start
+        end = t0 + heard.end
+        context = getattr(self.recognizer, "context", "commands")
+        reason = self.gate.verdict(
+            start,
+            end,
+            heard.intent,
+            heard.text,
+            heard.confidence,
+            answer_expected=str(context) != "commands",
+        )
         if reason is not None:
             _LOGGER.info("ignored %r: %s", heard.text, reason)
+            _LOGGER.debug(
+                "heard %.2f-%.2f (now %.2f); player: %s",
+                start,
+                end,
+                time.monotonic(),
+                [(round(p.start, 2), round(p.end, 2), p.text) for p in self.gate.speech()],
+            )
         return reason is not None
 
     # -- device ---------------------------------------------------------------------------
@@ -133,6 +153,8 @@ class MicrophoneListener:
         self.device_name = info.name
         last_error: Exception | None = None
         for rate in dict.fromkeys([RATE_HZ, info.default_rate_hz]):
+            self._opening_rate_hz = int(rate)
+            self._first_block_at = None
             try:
                 stream = sd.RawInputStream(
                     device=info.index,
@@ -169,6 +191,8 @@ class MicrophoneListener:
 
     def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
         # Real-time thread: copy, enqueue, count; never block or log.
+        if self._first_block_at is None:
+            self._first_block_at = time.monotonic() - frames / self._opening_rate_hz
         if status:
             self.status_flags += 1
         data = bytes(indata)
