@@ -545,3 +545,69 @@ def test_a_notice_is_said_at_once(shapes: LoadedRoutine) -> None:
     effects = sim.feed(Notice("I can't hear the microphone any more.", sim.now))
     assert _says(effects) == ["I can't hear the microphone any more."]
     assert not sim.engine.paused
+
+
+# ---------------------------------------------------------------- across sessions
+
+
+def test_start_index_picks_up_at_that_exercise(shapes: LoadedRoutine) -> None:
+    sim = Simulation(shapes, start_index=2)
+    run = sim.finish()
+    assert (
+        run.said()[0] == "Welcome back to All shapes. We'll pick up at exercise 3 of 4: Test tilt."
+    )
+    assert not any("Exercise 1 of 4" in text for text in run.said())
+    assert run.summary is not None
+    outcomes = [e["outcome"] for e in run.summary["exercises"]]
+    assert outcomes == ["not_reached", "not_reached", "completed", "completed"]
+    outcome_logs = [r for r in run.records if r["kind"] == "outcome"]
+    assert [r["index"] for r in outcome_logs] == [2, 3]
+
+
+def _engine_sim(loaded: LoadedRoutine, **options: object) -> Simulation:
+    return Simulation(loaded, engine=Engine(loaded, announce_duration=False, **options))
+
+
+def test_saying_resume_at_the_start_carries_on_where_it_stopped(shapes: LoadedRoutine) -> None:
+    sim = _engine_sim(shapes, resume_offer=1)
+    sim.run_until(lambda s: s.engine._waiting_for() == "resume_offer")
+    assert sim.engine.listen_context == "confirm"
+    assert _says(sim.hear("resume"))[0] == "Carrying on from Test lift."
+    run = sim.finish()
+    assert any(r["kind"] == "resume_accepted" and r["index"] == 1 for r in run.records)
+    assert "We'll pick up at exercise 2 of 4: Test lift." in " ".join(run.said())
+    assert run.summary is not None
+    assert run.summary["exercises"][0]["outcome"] == "not_reached"
+
+
+def test_no_answer_to_the_resume_offer_starts_from_the_beginning(shapes: LoadedRoutine) -> None:
+    sim = _engine_sim(shapes, resume_offer=1)
+    run = sim.finish()
+    assert any(r["kind"] == "resume_declined" for r in run.records)
+    assert "Exercise 1 of 4: Test stretch." in run.said()
+
+
+def test_the_next_day_answer_replans_the_session(shapes: LoadedRoutine) -> None:
+    asked: list[object] = []
+
+    def planner(feeling: object) -> tuple[LoadedRoutine, list[str]]:
+        asked.append(feeling)
+        return shapes, ["You said worse, so today is gentler."]
+
+    sim = _engine_sim(shapes, ask_feeling=True, on_feeling=planner)
+    sim.run_until(lambda s: s.engine._waiting_for() == "feeling")
+    assert sim.engine.listen_context == "feeling"
+    assert _says(sim.hear("a bit worse"))[0] == "Thanks. Worse, noted."
+    run = sim.finish()
+    assert [str(f) for f in asked] == ["worse"]
+    assert "You said worse, so today is gentler." in run.said()
+    assert any(r["kind"] == "next_day_feeling" and r["feeling"] == "worse" for r in run.records)
+
+
+def test_how_am_i_doing_is_answered_from_history(shapes: LoadedRoutine) -> None:
+    sim = _engine_sim(shapes, progress_text=lambda: "Five sessions this month. Pain is down.")
+    sim.run_until(lambda s: s.engine.phase is Phase.HOLD)
+    assert _says(sim.hear("how am I doing"))[0] == "Five sessions this month. Pain is down."
+    sim = _engine_sim(shapes)
+    sim.run_until(lambda s: s.engine.phase is Phase.HOLD)
+    assert _says(sim.hear("how am I doing"))[0] == "I don't have any history to go on yet."

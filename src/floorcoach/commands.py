@@ -73,6 +73,8 @@ class Intent:
     location: Location | None = None
     red_flag: RedFlag | None = None
     feeling: Feeling | None = None
+    query: str | None = None
+    """A question about something other than the session ("progress": how am I doing?)."""
 
     @property
     def value(self) -> str:
@@ -85,6 +87,8 @@ class Intent:
             return self.location.value
         if self.feeling is not None:
             return self.feeling.value
+        if self.query is not None:
+            return self.query
         return "red_flag"
 
 
@@ -167,6 +171,15 @@ FEELING_PHRASES: Final[dict[Feeling, tuple[str, ...]]] = {
     Feeling.WORSE: ("worse", "it is worse", "a bit worse", "much worse"),
 }
 
+QUERY_PHRASES: Final[dict[str, tuple[str, ...]]] = {
+    "progress": (
+        "how am i doing",
+        "how am i getting on",
+        "am i getting better",
+        "how is my progress",
+    ),
+}
+
 RED_FLAG_PHRASES: Final[dict[RedFlag, tuple[str, ...]]] = {
     RedFlag.SADDLE_NUMBNESS: (
         "numbness between my legs",
@@ -244,6 +257,9 @@ def _build_table() -> dict[str, Intent]:
     for feeling, phrases in FEELING_PHRASES.items():
         for phrase in phrases:
             add(phrase, Intent(feeling=feeling))
+    for query, phrases in QUERY_PHRASES.items():
+        for phrase in phrases:
+            add(phrase, Intent(query=query))
     return table
 
 
@@ -301,3 +317,121 @@ def _find_number(words: str) -> int | None:
         elif word in NUMBER_WORDS:
             found = NUMBER_WORDS.index(word)
     return found
+
+
+# ---------------------------------------------------------------- spoken grammar
+# The typed table above is generous; a recognizer listens for fewer, acoustically distinct
+# phrases, and only for what the player is waiting for (scripts/bench_commands measures it).
+
+
+class ListenContext(StrEnum):
+    """What the player is waiting to hear; each has its own small recognizer grammar."""
+
+    COMMANDS = "commands"
+    PAIN_LEVEL = "pain_level"
+    PAIN_LOCATION = "pain_location"
+    FEELING = "feeling"
+    CONFIRM = "confirm"
+
+
+SPOKEN_SAFETY: Final[tuple[str, ...]] = (
+    # Heard in every context: pause, stop, pain, then every red-flag phrase.
+    "pause",
+    "wait",
+    "hold on",
+    "hang on",
+    "give me a moment",
+    "stop",
+    "end session",
+    "stop the session",
+    "that is enough",
+    "that hurts",
+    "it hurts",
+    "this hurts",
+    "ouch",
+    "pain",
+    "that is painful",
+    "too much",
+    *(phrase for phrases in RED_FLAG_PHRASES.values() for phrase in phrases),
+)
+"""Safety phrases, in every context (one-syllable "ow", "quit", "hurts" are left out)."""
+
+SPOKEN_COMMANDS: Final[tuple[str, ...]] = (
+    # Left out as confusable or too short to tell from other speech: "what", "pardon",
+    # "skip", "go on", "last exercise", "harder", "softer", "commands", "done", "shorter",
+    # "longer", "quit", "ow", "hurts", "one moment" and every number, location and feeling.
+    "resume",
+    "continue",
+    "carry on",
+    "keep going",
+    "i am ready",
+    "next",
+    "next exercise",
+    "skip this",
+    "move on",
+    "previous",
+    "previous exercise",
+    "go back",
+    "repeat",
+    "repeat that",
+    "say again",
+    "say that again",
+    "restart",
+    "start over",
+    "start again",
+    "slower",
+    "slow down",
+    "count slower",
+    "faster",
+    "speed up",
+    "count faster",
+    "shorter holds",
+    "less time",
+    "longer holds",
+    "more time",
+    "louder",
+    "speak up",
+    "volume up",
+    "i cannot hear you",
+    "quieter",
+    "volume down",
+    "too loud",
+    "speak slower",
+    "talk slower",
+    "speak faster",
+    "talk faster",
+    "how long",
+    "how long left",
+    "how much longer",
+    "time left",
+    "whats next",
+    "what comes next",
+    "help",
+    "what can i say",
+    "too easy",
+    "make it harder",
+    "i am done",
+    "all done",
+    "finished",
+)
+"""The commands context's own phrases (SPOKEN_SAFETY is added to every context)."""
+
+SPOKEN_PHRASES: Final[dict[ListenContext, tuple[str, ...]]] = {
+    ListenContext.COMMANDS: SPOKEN_COMMANDS,
+    ListenContext.PAIN_LEVEL: NUMBER_WORDS,
+    ListenContext.PAIN_LOCATION: tuple(p for ps in LOCATION_PHRASES.values() for p in ps),
+    ListenContext.FEELING: tuple(p for ps in FEELING_PHRASES.values() for p in ps),
+    ListenContext.CONFIRM: ("resume", "continue", "carry on", "keep going"),
+}
+"""Per context, the phrases listened for besides SPOKEN_SAFETY."""
+
+
+def spoken_table(context: ListenContext) -> dict[str, Intent]:
+    """A context's spoken phrases and their intents, exactly as `parse` reads them."""
+    table: dict[str, Intent] = {}
+    for phrase in (*SPOKEN_PHRASES[context], *SPOKEN_SAFETY):
+        intent = parse(phrase)
+        if intent is None:
+            raise ValueError(f"spoken phrase {phrase!r} means nothing to parse()")
+        table[normalize(phrase)] = intent
+    return table

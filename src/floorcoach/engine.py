@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
 
 from floorcoach.catalog import LoadedRoutine, ResolvedItem
-from floorcoach.commands import Command, Intent, Location, RedFlag
+from floorcoach.commands import Command, Feeling, Intent, Location, RedFlag
 from floorcoach.counting import (
     estimate_speech_seconds,
     hold_countdown,
@@ -114,9 +114,23 @@ class TimedStep:
     period_seconds: float = 0.0
     """Reps only: seconds from one beat to the next."""
     top_hold_seconds: float = 0.0
+    tag: str = ""
+    """Marks a wait for an answer ('resume_offer', 'feeling'); empty for exercise time."""
 
 
-Step = SayStep | TimedStep
+@dataclass(frozen=True)
+class CallStep:
+    """Work to do when the plan reaches this point (plans that depend on earlier answers)."""
+
+    action: str
+
+
+Step = SayStep | TimedStep | CallStep
+
+FeelingPlanner = Callable[[Feeling | None], tuple[LoadedRoutine, list[str]]]
+"""Given the next-day answer, the routine as adapted for today and what to say about it."""
+RESUME_OFFER_SECONDS: Final = 10.0
+FEELING_WAIT_SECONDS: Final = 12.0
 
 
 @dataclass
@@ -218,8 +232,28 @@ class Engine:
         rate_wpm: int = DEFAULT_RATE_WPM,
         volume: float = 1.0,
         announce_duration: bool = True,
+        start_index: int = 0,
+        intro_lines: Sequence[str] = (),
+        resume_offer: int | None = None,
+        ask_feeling: bool = False,
+        on_feeling: FeelingPlanner | None = None,
+        progress_text: Callable[[], str] | None = None,
     ) -> None:
+        """Set up a session; history-driven options come from the caller, already computed.
+
+        start_index: begin at this item (resuming). resume_offer: offer, by voice, to carry
+        on from this item (a session cut off last time). ask_feeling: ask how the back felt
+        after last time, and let `on_feeling` re-plan the day from the answer.
+        """
+        if not 0 <= start_index < len(loaded.items):
+            raise ValueError(f"start_index {start_index} is outside the routine")
         self.loaded = loaded
+        self._start_index = start_index
+        self._intro_lines = list(intro_lines)
+        self._resume_offer = resume_offer
+        self._ask_feeling = ask_feeling
+        self._on_feeling = on_feeling
+        self._progress_text = progress_text
         self.rate_wpm = rate_wpm
         self.volume = volume
         self.now = 0.0
@@ -302,12 +336,17 @@ class Engine:
     def listen_context(self) -> str:
         """What the player is waiting to hear, so a recognizer can narrow its grammar.
 
-        One of 'commands', 'pain_level', 'pain_location', 'confirm'.
+        One of 'commands', 'pain_level', 'pain_location', 'confirm', 'feeling'.
         """
         if self._pain is not None:
             return "pain_level" if self._pain.asking == "level" else "pain_location"
         if self._stop_deadline is not None:
             return "confirm"
+        waiting = self._waiting_for()
+        if waiting == "resume_offer":
+            return "confirm"
+        if waiting == "feeling":
+            return "feeling"
         return "commands"
 
     @property
@@ -395,20 +434,61 @@ class Engine:
         if self._started:
             return
         self._started = True
-        self._log("session_start", routine=self.loaded.routine.id)
-        self._steps = self._welcome_steps()
+        self._log("session_start", routine=self.loaded.routine.id, start_index=self._start_index)
+        self._steps = self._opening_steps()
         self._step_index = 0
         self._begin_step()
 
+    def _opening_steps(self) -> list[Step]:
+        """Questions that shape the day (resume? how was your back?), then the welcome."""
+        steps: list[Step] = []
+        offer = self._resume_offer
+        if offer is not None and 0 < offer < len(self.loaded.items):
+            name = self.loaded.items[offer].exercise.name
+            steps.append(
+                SayStep(
+                    f"Welcome back. Last time you stopped at {name}. Say resume to carry on "
+                    "from there, or next to start from the beginning.",
+                    Phase.WELCOME,
+                )
+            )
+            steps.append(TimedStep(Phase.WELCOME, RESUME_OFFER_SECONDS, tag="resume_offer"))
+        if self._ask_feeling:
+            steps.append(
+                SayStep(
+                    "Before we start: how did your back feel after last time? "
+                    "Better, the same, or worse?",
+                    Phase.WELCOME,
+                )
+            )
+            steps.append(TimedStep(Phase.WELCOME, FEELING_WAIT_SECONDS, tag="feeling"))
+        steps.append(CallStep("welcome"))
+        return steps
+
+    def _waiting_for(self) -> str:
+        running = self._running
+        return running.step.tag if running is not None else ""
+
     def _welcome_steps(self) -> list[Step]:
         routine = self.loaded.routine
-        names = [item.exercise.name.lower() for item in self.loaded.items]
+        items = self.loaded.items[self._start_index :]
+        names = [item.exercise.name.lower() for item in items]
         listing = _join_words(_unique(names))
-        text = f"Welcome to {routine.name}. {routine.description}"
+        if self._start_index > 0:
+            first = items[0].exercise.name
+            number, total = self._start_index + 1, len(self.loaded.items)
+            text = (
+                f"Welcome back to {routine.name}. "
+                f"We'll pick up at exercise {number} of {total}: {first}."
+            )
+        else:
+            text = f"Welcome to {routine.name}. {routine.description}"
         steps: list[Step] = [SayStep(text, Phase.WELCOME)]
+        steps.extend(SayStep(line, Phase.WELCOME) for line in self._intro_lines)
         plan = f"Today: {listing}."
         if self._announce_duration:
-            plan += f" It takes {spoken_minutes(estimate_total_seconds(self.loaded))}."
+            seconds = estimate_total_seconds(self.loaded, start_index=self._start_index)
+            plan += f" It takes {spoken_minutes(seconds)}."
         steps.append(SayStep(plan, Phase.WELCOME))
         steps.extend(SayStep(note, Phase.WELCOME) for note in routine.safety_notes)
         steps.append(
@@ -419,12 +499,34 @@ class Engine:
         )
         return steps
 
+    def _call_welcome(self) -> None:
+        """Insert the welcome now that the day's plan is settled."""
+        self._steps[self._step_index : self._step_index] = self._welcome_steps()
+        self._item_index = self._start_index - 1
+
+    def _answer_timed_out(self, tag: str) -> None:
+        if tag == "resume_offer":
+            self._log("resume_declined", reason="no answer")
+        elif tag == "feeling":
+            self._log("next_day_feeling", feeling=None)
+
+    def _end_wait(self) -> None:
+        """An answer came: the wait for it is over."""
+        self._running = None
+        self._step_index += 1
+        self._begin_step()
+
     def _begin_step(self) -> None:
         """Start the step at _step_index, or move on when the list is used up."""
         while self._step_index >= len(self._steps):
             if not self._next_exercise():
                 return
         step = self._steps[self._step_index]
+        if isinstance(step, CallStep):
+            self._step_index += 1
+            getattr(self, f"_call_{step.action}")()
+            self._begin_step()
+            return
         if isinstance(step, SayStep):
             self._set_phase(step.phase)
             if step.cue_before:
@@ -475,6 +577,8 @@ class Engine:
             while self._step_index >= len(self._steps):
                 if not self._next_exercise():
                     return
+            if running.step.tag:
+                self._answer_timed_out(running.step.tag)
             step = self._steps[self._step_index]
             if isinstance(step, TimedStep):
                 self._start_timed(step, end)  # back to back: no drift from late ticks
@@ -623,7 +727,11 @@ class Engine:
         record.reps = perf.reps
         self._log(
             "outcome",
+            index=perf.item.index,
             outcome=record.outcome.value,
+            done_as=record.done_as,
+            hold_seconds=record.hold_seconds,
+            reps=record.reps,
             units_done=record.units_done,
             units_planned=record.units_planned,
         )
@@ -863,6 +971,17 @@ class Engine:
         handler(intent)
 
     def _on_stray_answer(self, intent: Intent) -> None:
+        if intent.feeling is not None and self._waiting_for() == "feeling":
+            self._take_feeling(intent.feeling)
+            return
+        if intent.query == "progress":
+            text = self._progress_text() if self._progress_text else ""
+            self._respond(text or "I don't have any history to go on yet.")
+            self._reissue_if_instruction()
+            return
+        if intent.feeling is not None:
+            self._respond("Thanks. If something hurts, say 'that hurts'.")
+            return
         if intent.location is not None:
             # "it's in my leg" out of the blue is a pain report with its answer
             self._cmd_pain(Intent(command=Command.PAIN), location=intent.location)
@@ -877,6 +996,15 @@ class Engine:
         self._say("Paused. Say resume when you're ready.", Priority.RESPONSE)
 
     def _cmd_resume(self, intent: Intent) -> None:
+        if self._waiting_for() == "resume_offer" and self._paused_at is None:
+            offer = self._resume_offer or 0
+            self._start_index = offer
+            self._ask_feeling = False
+            self._log("resume_accepted", index=offer)
+            self._respond(f"Carrying on from {self.loaded.items[offer].exercise.name}.")
+            self._steps = [*self._steps[: self._step_index + 1], CallStep("welcome")]
+            self._end_wait()
+            return
         if self._paused_at is None:
             self._respond("We're already going.")
             return
@@ -884,6 +1012,14 @@ class Engine:
         self._resume()
 
     def _cmd_next(self, intent: Intent) -> None:
+        if self._waiting_for() in ("resume_offer", "feeling") and self._paused_at is None:
+            tag = self._waiting_for()
+            self._log(
+                "resume_declined" if tag == "resume_offer" else "next_day_feeling", reason="next"
+            )
+            self._respond("Okay.")
+            self._end_wait()
+            return
         self._resume_silently()
         if self._item_index < 0:
             self._respond("Let's start.")
@@ -1180,6 +1316,16 @@ class Engine:
         self._log("decision", decision="at_top", reason="too_easy")
         record.outcome = record.outcome
 
+    def _take_feeling(self, feeling: Feeling) -> None:
+        self._log("next_day_feeling", feeling=feeling.value)
+        if self._on_feeling is not None:
+            loaded, lines = self._on_feeling(feeling)
+            self.loaded = loaded
+            self._records = [_ExerciseRecord(item.index, item.exercise.id) for item in loaded.items]
+            self._intro_lines = list(lines)
+        self._respond(f"Thanks. {feeling.value.capitalize()}, noted.")
+        self._end_wait()
+
     def _swap_variant(self, variant: Exercise, outcome: Outcome) -> None:
         assert self._perf is not None
         index = self._item_index
@@ -1442,11 +1588,13 @@ def _times(n: int) -> str:
     return {1: "once", 2: "twice"}.get(n, f"{number_word(n)} times")
 
 
-def estimate_total_seconds(loaded: LoadedRoutine, rate_wpm: int = DEFAULT_RATE_WPM) -> float:
+def estimate_total_seconds(
+    loaded: LoadedRoutine, rate_wpm: int = DEFAULT_RATE_WPM, start_index: int = 0
+) -> float:
     """How long the routine takes, from a dry run of the engine with estimated speech."""
     from floorcoach.simulate import dry_run
 
-    return dry_run(loaded, rate_wpm=rate_wpm).total_seconds
+    return dry_run(loaded, rate_wpm=rate_wpm, start_index=start_index).total_seconds
 
 
 def estimate_remaining_seconds(engine: Engine) -> float:
@@ -1464,6 +1612,8 @@ def estimate_remaining_seconds(engine: Engine) -> float:
 def _step_seconds(step: Step, rate_wpm: int) -> float:
     if isinstance(step, SayStep):
         return estimate_speech_seconds(step.text, rate_wpm)
+    if isinstance(step, CallStep):
+        return 0.0
     return step.seconds
 
 

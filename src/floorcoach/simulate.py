@@ -122,11 +122,15 @@ class Simulation:
         announce_duration: bool = False,
         engine: Any = None,
         duration: Callable[[str, int], float] | None = None,
+        start_index: int = 0,
     ) -> None:
         from floorcoach.engine import Engine
 
         self.engine = engine or Engine(
-            loaded, rate_wpm=rate_wpm, announce_duration=announce_duration
+            loaded,
+            rate_wpm=rate_wpm,
+            announce_duration=announce_duration,
+            start_index=start_index,
         )
         self._rate = rate_wpm
         measure = duration or estimate_speech_seconds
@@ -243,9 +247,12 @@ def dry_run(
     *,
     rate_wpm: int = 150,
     announce_duration: bool = False,
+    start_index: int = 0,
 ) -> DryRun:
     """Play a routine on a virtual clock, feeding scripted user lines at their times."""
-    sim = Simulation(loaded, rate_wpm=rate_wpm, announce_duration=announce_duration)
+    sim = Simulation(
+        loaded, rate_wpm=rate_wpm, announce_duration=announce_duration, start_index=start_index
+    )
     sim.start()
     for line in sorted(script, key=lambda line: line.t):
         sim.advance(max(0.0, line.t - sim.now))
