@@ -34,3 +34,11 @@ def virtual_audio() -> Iterator[VirtualAudio]:
         yield audio
     finally:
         audio.stop()
+
+
+@pytest.fixture(autouse=True)
+def _private_history(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Sessions played by tests write their history to a temporary file, never the user's."""
+    path = tmp_path_factory.mktemp("history") / "history.sqlite3"
+    monkeypatch.setenv("FLOORCOACH_HISTORY", str(path))
+    return path

@@ -13,12 +13,13 @@ from floorcoach.catalog import Catalog, LoadedRoutine
 from floorcoach.engine import Engine
 from floorcoach.errors import FloorcoachError
 from floorcoach.runtime import EventLog, Runtime, ScaledClock, read_lines_into
+from floorcoach.session_history import HistoryLink
 from floorcoach.simulate import dry_run
 from floorcoach.text_output import PrintedSpeech
 
 
 def register(subparsers: Any) -> None:
-    """Add the play subcommand."""
+    """Add the play and resume subcommands."""
     play = subparsers.add_parser(
         "play",
         help="play a routine",
@@ -30,6 +31,18 @@ def register(subparsers: Any) -> None:
         ),
     )
     play.add_argument("routine", nargs="?", help="routine name or path (default: first-week)")
+    _add_session_options(play)
+    play.set_defaults(func=_play, resume=False)
+    resume = subparsers.add_parser(
+        "resume",
+        help="carry on with the session that was cut off (power loss, crash)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    _add_session_options(resume)
+    resume.set_defaults(func=_play, resume=True, routine=None)
+
+
+def _add_session_options(play: argparse.ArgumentParser) -> None:
     play.add_argument("--routines-dir", type=Path, help="routines folder")
     play.add_argument(
         "--text", action="store_true", help="text mode: print speech, read typed commands"
@@ -79,7 +92,12 @@ def register(subparsers: Any) -> None:
     play.add_argument(
         "--record-dir", type=Path, help="save what the microphone heard here (WAV + JSONL)"
     )
-    play.set_defaults(func=_play)
+    play.add_argument(
+        "--history",
+        type=Path,
+        help="history file (default: $FLOORCOACH_HISTORY or ~/.local/share/floorcoach/)",
+    )
+    play.add_argument("--no-history", action="store_true", help="do not read or write history")
 
 
 def _play(args: argparse.Namespace) -> int:
@@ -90,6 +108,18 @@ def _play(args: argparse.Namespace) -> int:
         print("floorcoach: --rate-wpm must be between 80 and 260", file=sys.stderr)
         return 2
     catalog = Catalog.load(args.routines_dir)
+    simulated = args.mic_wav or args.speak_to
+    link = None if args.no_history or simulated else HistoryLink.open(args.history, note=_note)
+    resume_point = None
+    if args.resume:
+        if link is None or link.store is None:
+            print("floorcoach: resume needs the history file", file=sys.stderr)
+            return 1
+        resume_point = link.store.resumable_session()
+        if resume_point is None:
+            print("floorcoach: there is no cut-off session to resume", file=sys.stderr)
+            return 1
+        args.routine = resume_point.routine_id
     loaded = catalog.find(args.routine)
     if args.mic_wav:
         return _simulate_hands_free(args, loaded)
@@ -99,7 +129,13 @@ def _play(args: argparse.Namespace) -> int:
         print("floorcoach: --script goes with --speak-to", file=sys.stderr)
         return 2
     clock = ScaledClock(args.time_scale)
-    engine = Engine(loaded, rate_wpm=args.rate_wpm)
+    options: dict[str, Any] = {}
+    if link is not None:
+        plan = link.plan(catalog, loaded, resume=resume_point)
+        loaded, options = plan.loaded, plan.options
+        if resume_point is not None:
+            link.resume_now(resume_point)
+    engine = Engine(loaded, rate_wpm=args.rate_wpm, **options)
     printed = PrintedSpeech(rate_wpm=args.rate_wpm)
     event_log = EventLog(args.log) if args.log else None
     runtime = Runtime(
@@ -108,6 +144,7 @@ def _play(args: argparse.Namespace) -> int:
         clock,
         event_log=event_log,
         echo=lambda text: print(f"        {text}", flush=True),
+        on_record=link.record if link is not None else None,
     )
     speaker = None
     if not args.no_voice:
@@ -132,6 +169,8 @@ def _play(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, previous)
         if listener is not None:
             listener.close()
+        if link is not None:
+            link.close()
     if runtime.interrupted:
         print(f"Session stopped ({runtime.interrupted}).", flush=True)
         return 130

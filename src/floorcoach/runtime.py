@@ -136,6 +136,7 @@ class Runtime:
         event_log: EventLog | None = None,
         echo: Callable[[str], None] | None = None,
         on_context: Callable[[str], None] | None = None,
+        on_record: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.engine = engine
         self.output = output
@@ -147,6 +148,7 @@ class Runtime:
         self.summary: dict[str, Any] | None = None
         self.interrupted: str | None = None
         self.on_context = on_context
+        self.on_record = on_record
         self._context = engine.listen_context
 
     # ------------------------------------------------------------ producers (any thread)
@@ -298,6 +300,8 @@ class Runtime:
             self.output.change(effect.rate_wpm, effect.volume)
         elif isinstance(effect, Log):
             self._write(effect.record)
+            if self.on_record is not None:
+                self.on_record(effect.record)
             if effect.record.get("kind") == "heard":
                 self._echo(f"heard: {effect.record['command']} ({effect.record['text']!r})")
         elif isinstance(effect, SessionEnded):
