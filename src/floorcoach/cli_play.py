@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -128,6 +129,24 @@ def _play(args: argparse.Namespace) -> int:
     if args.script:
         print("floorcoach: --script goes with --speak-to", file=sys.stderr)
         return 2
+    try:
+        return run_session(
+            args, catalog, loaded, link, resume_point, lambda rt: read_lines_into(rt, sys.stdin)
+        )
+    finally:
+        if link is not None:
+            link.close()
+
+
+def run_session(
+    args: argparse.Namespace,
+    catalog: Catalog,
+    loaded: LoadedRoutine,
+    link: HistoryLink | None,
+    resume_point: Any,
+    attach_input: Callable[[Runtime], Any],
+) -> int:
+    """One live session, start to end: engine, clock, voice, microphone, typed input."""
     clock = ScaledClock(args.time_scale)
     options: dict[str, Any] = {}
     if link is not None:
@@ -152,7 +171,7 @@ def _play(args: argparse.Namespace) -> int:
     listener = None
     if not args.text and not args.no_mic:
         listener = _attach_microphone(args, runtime, clock, speaker)
-    read_lines_into(runtime, sys.stdin)
+    attach_input(runtime)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         runtime.shutdown(signal.Signals(signum).name)
@@ -169,8 +188,6 @@ def _play(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, previous)
         if listener is not None:
             listener.close()
-        if link is not None:
-            link.close()
     if runtime.interrupted:
         print(f"Session stopped ({runtime.interrupted}).", flush=True)
         return 130
