@@ -24,6 +24,9 @@ from floorcoach.routine import (
 
 LIBRARY_FILE: Final = "exercises.yaml"
 GUIDANCE_FILE: Final = "guidance.yaml"
+QUESTIONS_FILE: Final = "questions.yaml"
+DATA_FILES: Final = (LIBRARY_FILE, GUIDANCE_FILE, QUESTIONS_FILE)
+"""Files beside the routines that are not routines."""
 DEFAULT_ROUTINE: Final = "first-week"
 MAX_FILE_BYTES: Final = 1_000_000
 
@@ -475,13 +478,7 @@ class Catalog:
         library = load_library(folder / LIBRARY_FILE)
         guidance_path = folder / GUIDANCE_FILE
         guidance = load_guidance(guidance_path) if guidance_path.exists() else None
-        paths = tuple(
-            sorted(
-                path
-                for path in folder.glob("*.yaml")
-                if path.name not in (LIBRARY_FILE, GUIDANCE_FILE)
-            )
-        )
+        paths = tuple(sorted(path for path in folder.glob("*.yaml") if path.name not in DATA_FILES))
         return cls(folder, library, guidance, paths)
 
     def routine_ids(self) -> list[str]:

@@ -19,6 +19,7 @@ SUBCOMMAND_MODULES: Final = (
     "floorcoach.cli_voice",
     "floorcoach.cli_demo",
     "floorcoach.cli_history",
+    "floorcoach.cli_standby",
 )
 """Each module has `register(subparsers)`; a module that is missing is left out."""
 

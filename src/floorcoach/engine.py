@@ -508,7 +508,7 @@ class Engine:
         if tag == "resume_offer":
             self._log("resume_declined", reason="no answer")
         elif tag == "feeling":
-            self._log("next_day_feeling", feeling=None)
+            self._log("next_day_unanswered", reason="no answer")
 
     def _end_wait(self) -> None:
         """An answer came: the wait for it is over."""
@@ -1015,7 +1015,7 @@ class Engine:
         if self._waiting_for() in ("resume_offer", "feeling") and self._paused_at is None:
             tag = self._waiting_for()
             self._log(
-                "resume_declined" if tag == "resume_offer" else "next_day_feeling", reason="next"
+                "resume_declined" if tag == "resume_offer" else "next_day_unanswered", reason="next"
             )
             self._respond("Okay.")
             self._end_wait()

@@ -139,8 +139,14 @@ class HistoryLink:
             self._feed(record)
 
     def _feed(self, record: dict[str, Any]) -> None:
-        if self._recorder is not None:
+        if self._recorder is None or self._recorder.failed:
+            return
+        try:
             self._recorder.record(record)
+        except Exception as exc:  # noqa: BLE001 - history must never stop a session
+            _LOGGER.exception("history record failed")
+            self._recorder.failed = str(exc)
+            self._failed(f"{type(exc).__name__}: {exc}")
 
     def _failed(self, message: str) -> None:
         self._note(f"history is off from now on: {message}")

@@ -1,0 +1,260 @@
+"""`floorcoach standby`: wait, listening, for "start"; play; come back to standby."""
+
+from __future__ import annotations
+
+import argparse
+import queue
+import sys
+import threading
+from typing import IO, Any, Final
+
+from floorcoach.catalog import Catalog
+from floorcoach.errors import FloorcoachError
+from floorcoach.runtime import Runtime
+from floorcoach.standby import (
+    HELP_TEXT,
+    READY_TEXT,
+    StandbyAction,
+    parse_standby,
+    routine_names,
+    routines_text,
+    standby_phrases,
+)
+
+POLL_SECONDS: Final = 0.5
+AFTER_SESSION: Final = "I'm here when you need me. Say start to go again."
+
+
+def register(subparsers: Any) -> None:
+    """Add the standby subcommand."""
+    from floorcoach.cli_play import _add_session_options
+
+    standby = subparsers.add_parser(
+        "standby",
+        help="wait for 'start' (or a routine's name), play it, and wait again",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description=(
+            "Hands-free from power-on: say 'start', 'start core routine', 'what routines are "
+            "there', 'resume' or 'how am I doing'. Lines typed on stdin work the same way."
+        ),
+    )
+    standby.add_argument(
+        "--default-routine", default=None, help="what 'start' plays (default: first-week)"
+    )
+    _add_session_options(standby)
+    standby.set_defaults(func=_standby, resume=False, routine=None)
+
+
+class LineRouter:
+    """One reader of typed lines: to standby while waiting, to the session while playing."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.inbox: queue.Queue[tuple[str, str] | None] = queue.Queue()
+        self._target: Runtime | None = None
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(
+            target=self._pump, args=(stream,), name="floorcoach-standby-input", daemon=True
+        )
+        self._thread.start()
+
+    def _pump(self, stream: IO[str]) -> None:
+        for line in stream:
+            with self._lock:
+                target = self._target
+            if target is not None:
+                target.post_line(line.rstrip("\n"))
+            else:
+                self.inbox.put(("typed", line.rstrip("\n")))
+        self.inbox.put(None)
+
+    def attach(self, runtime: Runtime | None) -> None:
+        """Send typed lines to this session (None: back to standby).
+
+        Timed lines ('@12 pause') already waiting belong to the session just started: a
+        scripted standby run types a 'start' line followed by that session's lines.
+        """
+        with self._lock:
+            self._target = runtime
+            if runtime is None:
+                return
+            kept: list[tuple[str, str] | None] = []
+            taking = True
+            while True:
+                try:
+                    item = self.inbox.get_nowait()
+                except queue.Empty:
+                    break
+                if taking and item is not None and item[1].lstrip().startswith("@"):
+                    runtime.post_line(item[1])
+                else:
+                    taking = False
+                    kept.append(item)
+            for item in kept:
+                self.inbox.put(item)
+
+
+class StandbyVoice:
+    """Says standby's replies (printed too); released while a session has the speaker."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self._args = args
+        self._speaker: Any = None
+        self._synth: Any = None
+
+    def open(self) -> None:
+        if self._args.no_voice or self._speaker is not None:
+            return
+        try:
+            from floorcoach.audio.speaker import DeviceSpeaker
+            from floorcoach.audio.speech_cache import CachedSynthesizer, SpeechCache
+            from floorcoach.audio.synth import make_synthesizer
+
+            self._synth = CachedSynthesizer(
+                make_synthesizer(self._args.speech_backend, self._args.voice, self._args.rate_wpm),
+                SpeechCache(),
+            )
+            self._speaker = DeviceSpeaker(self._args.output_device)
+        except FloorcoachError as exc:
+            print(f"floorcoach: {exc}; replies will be printed", file=sys.stderr, flush=True)
+            self._args.no_voice = True
+
+    def say(self, text: str) -> None:
+        print(text, flush=True)
+        if self._speaker is None:
+            return
+        try:
+            self._speaker.play(self._synth.render(text), text)
+            self._speaker.wait_idle(timeout_seconds=60.0)
+        except FloorcoachError as exc:
+            print(f"floorcoach: {exc}", file=sys.stderr, flush=True)
+            self.close()
+
+    def close(self) -> None:
+        if self._speaker is not None:
+            self._speaker.close()
+            self._speaker = None
+
+
+class StandbyEars:
+    """The microphone while in standby (closed while a session listens for itself)."""
+
+    def __init__(self, args: argparse.Namespace, inbox: queue.Queue[Any], phrases: list[str]):
+        self._args = args
+        self._inbox = inbox
+        self._phrases = phrases
+        self._mic: Any = None
+
+    def open(self) -> None:
+        if self._args.text or self._args.no_mic or self._mic is not None:
+            return
+        try:
+            from floorcoach.audio.microphone import MicrophoneListener
+            from floorcoach.audio.recognizer import make_recognizer
+
+            recognizer = make_recognizer(self._args.engine)
+            add = getattr(recognizer, "set_extra_phrases", None)
+            if add is not None:
+                add(self._phrases)
+            self._mic = MicrophoneListener(
+                recognizer,
+                on_heard=lambda heard: self._inbox.put(("heard", heard.text)),
+                device=self._args.input_device,
+            )
+            self._mic.start()
+        except FloorcoachError as exc:
+            print(f"floorcoach: {exc}; type instead", file=sys.stderr, flush=True)
+            self._mic = None
+
+    def close(self) -> None:
+        if self._mic is not None:
+            self._mic.stop()
+            self._mic = None
+
+
+def _standby(args: argparse.Namespace) -> int:
+    from floorcoach.cli_play import run_session
+    from floorcoach.session_history import HistoryLink
+
+    catalog = Catalog.load(args.routines_dir)
+    names = routine_names(catalog)
+    router = LineRouter(sys.stdin)
+    voice = StandbyVoice(args)
+    ears = StandbyEars(args, router.inbox, standby_phrases(names))
+    voice.open()
+    ears.open()
+    voice.say(READY_TEXT)
+    try:
+        while True:
+            try:
+                item = router.inbox.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                continue
+            if item is None:
+                return 0  # typed input ended
+            source, text = item
+            request = parse_standby(text, names)
+            if request is None:
+                if source == "typed" and text.strip():
+                    print(f'        not understood: "{text}" (say or type "help")', flush=True)
+                continue
+            if request.action is StandbyAction.EXIT:
+                voice.say("Goodbye.")
+                return 0
+            if request.action is StandbyAction.LIST:
+                voice.say(routines_text(catalog))
+            elif request.action is StandbyAction.HELP:
+                voice.say(HELP_TEXT)
+            elif request.action is StandbyAction.PROGRESS:
+                voice.say(_progress(args))
+            elif request.action is StandbyAction.QUESTION:
+                voice.say(_answer(text))
+            elif request.action in (StandbyAction.START, StandbyAction.RESUME):
+                link = None if args.no_history else HistoryLink.open(args.history)
+                point = None
+                if request.action is StandbyAction.RESUME:
+                    point = link.store.resumable_session() if link and link.store else None
+                    if point is None:
+                        voice.say("There's no unfinished session to resume. Say start instead.")
+                        if link is not None:
+                            link.close()
+                        continue
+                routine = point.routine_id if point else request.routine or args.default_routine
+                loaded = catalog.find(routine)
+                voice.close()
+                ears.close()
+                try:
+                    run_session(args, catalog, loaded, link, point, router.attach)
+                finally:
+                    router.attach(None)
+                    if link is not None:
+                        link.close()
+                voice.open()
+                ears.open()
+                voice.say(AFTER_SESSION)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        ears.close()
+        voice.close()
+
+
+def _progress(args: argparse.Namespace) -> str:
+    from floorcoach.history import open_history_or_none
+
+    store, reason = open_history_or_none(None if args.no_history else args.history)
+    if store is None:
+        return "I can't reach your history right now."
+    try:
+        return store.summary_text() or "There's no history yet: let's do a first session."
+    finally:
+        store.close()
+
+
+def _answer(text: str) -> str:
+    import importlib
+
+    try:
+        questions = importlib.import_module("floorcoach.questions")
+    except ImportError:
+        return "I don't know that one yet."
+    return str(questions.answer_text(text))

@@ -1,0 +1,105 @@
+"""Standby: what it understands, and a scripted power-on -> session -> standby loop."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from floorcoach.catalog import Catalog
+from floorcoach.standby import StandbyAction, parse_standby, routine_names, routines_text
+
+
+@pytest.fixture(scope="module")
+def names() -> dict[str, str]:
+    return routine_names(Catalog.load())
+
+
+@pytest.mark.parametrize(
+    ("said", "action", "routine"),
+    [
+        ("start", StandbyAction.START, None),
+        ("let's start", StandbyAction.START, None),
+        ("start my routine", StandbyAction.START, None),
+        ("start core routine", StandbyAction.START, "core-routine"),
+        ("start the core routine", StandbyAction.START, "core-routine"),
+        ("start strengthening", StandbyAction.START, "strengthening"),
+        ("begin first week", StandbyAction.START, "first-week"),
+        ("start the walk", StandbyAction.START, "walk"),
+        ("start stretches by body region", StandbyAction.START, "stretch-by-region"),
+        ("what routines are there", StandbyAction.LIST, None),
+        ("which routines do you have", StandbyAction.LIST, None),
+        ("resume", StandbyAction.RESUME, None),
+        ("how am I doing", StandbyAction.PROGRESS, None),
+        ("help", StandbyAction.HELP, None),
+        ("start dancing", StandbyAction.HELP, None),
+        ("should I use ice or heat", StandbyAction.QUESTION, None),
+        ("goodbye", StandbyAction.EXIT, None),
+    ],
+)
+def test_standby_understands(
+    names: dict[str, str], said: str, action: StandbyAction, routine: str | None
+) -> None:
+    request = parse_standby(said, names)
+    assert request is not None
+    assert (request.action, request.routine) == (action, routine)
+
+
+def test_other_talk_is_left_alone(names: dict[str, str]) -> None:
+    for said in ("", "the weather is nice", "I had toast for breakfast"):
+        assert parse_standby(said, names) is None
+
+
+def test_routines_are_listed_with_their_length() -> None:
+    text = routines_text(Catalog.load())
+    assert text.startswith("You can do: ")
+    assert "core sciatica routine, about" in text
+    assert "quick test" not in text
+
+
+def test_power_on_to_session_and_back_to_standby() -> None:
+    script = "\n".join(
+        [
+            "what routines are there",
+            "start quick test",
+            "@40 next",
+            "@42 stop",
+            "@43 stop",
+            "how am I doing",
+            "goodbye",
+            "",
+        ]
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "floorcoach",
+            "standby",
+            "--text",
+            "--time-scale",
+            "50",
+            "--no-voice",
+        ],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    order = [
+        "I'm ready when you are.",
+        "You can do: ",
+        "Welcome to Quick test.",
+        "heard: next",
+        "That's the end of today's session.",
+        "I'm here when you need me.",
+        "You've done one session",
+        "Goodbye.",
+    ]
+    positions = [out.find(marker) for marker in order]
+    assert all(p >= 0 for p in positions), list(zip(order, positions, strict=True))
+    assert positions == sorted(positions)
