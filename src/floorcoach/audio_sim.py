@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from floorcoach.audio.cues import render_cue
+from floorcoach.audio.echo_canceller import EchoCanceller
 from floorcoach.audio.pcm import RATE_HZ, Pcm, float_to_int16
 from floorcoach.audio.recognizer import CommandRecognizer
 from floorcoach.audio.speech_cache import CachedSynthesizer
@@ -110,6 +111,7 @@ def run_on_audio_clock(
     echo_delay_seconds: float = ECHO_DELAY_SECONDS,
     gate: EchoGate | None = None,
     seed: int = 0,
+    cancel_echo: bool = True,
 ) -> AudioSimResult:
     """Play a routine hands-free against a recorded user; everything is clocked by samples."""
     gate = gate or EchoGate(mic=LevelTrack(), played=LevelTrack())
@@ -129,6 +131,8 @@ def run_on_audio_clock(
     sim.start()
     index = 0
     heard_count = 0
+    heard_samples = 0
+    canceller = EchoCanceller() if cancel_echo else None
     last_recognized = last_learned = 0.0
     while True:
         t_end = (index + 1) * chunk / RATE_HZ
@@ -140,8 +144,13 @@ def run_on_audio_clock(
                 user_samples = _place(user_samples, said, index * chunk)
         mic = _mic_chunk(user_samples, speaker.timeline, index * chunk, chunk, delay, echo_gain)
         mic += rng.normal(0.0, noise_rms, chunk).astype(np.float32)
+        if canceller is not None:
+            # the player knows what it played: take that out before anyone listens
+            played = _played_chunk(speaker.timeline, index * chunk, chunk)
+            mic = canceller.process(mic, played).astype(np.float32)
         if gate.mic is not None:
-            gate.mic.add(index * chunk / RATE_HZ, mic, RATE_HZ)
+            gate.mic.add(heard_samples / RATE_HZ, mic, RATE_HZ)
+        heard_samples += len(mic)
         recognized = recognizer.accept(float_to_int16(mic))
         if recognized:
             last_recognized = t_end
@@ -189,6 +198,15 @@ def run_on_audio_clock(
         heard=heard_count,
         audio_seconds_processed=index * chunk / RATE_HZ,
     )
+
+
+def _played_chunk(
+    timeline: npt.NDArray[np.float32], start: int, length: int
+) -> npt.NDArray[np.float32]:
+    piece = np.zeros(length, dtype=np.float32)
+    available = timeline[start : start + length]
+    piece[: len(available)] = available
+    return piece
 
 
 def _place(samples: npt.NDArray[np.float32], clip: Pcm, at_sample: int) -> npt.NDArray[np.float32]:

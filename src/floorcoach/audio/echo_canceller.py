@@ -1,0 +1,120 @@
+"""Acoustic echo cancellation: take the player's own voice out of the microphone signal.
+
+The player knows exactly what it played, so the echo the room adds to the microphone can be
+predicted by an adaptive filter and subtracted before recognition. What is left is the
+user, and a barge-in "pause" spoken over the player is no longer buried in its speech.
+
+A partitioned-block frequency-domain adaptive filter (the MDF family, as in Speex and
+WebRTC): 256-sample blocks, 16 partitions (256 ms of echo path at 16 kHz, enough for
+output latency plus a room), normalized per-bin steps and the gradient constraint. Double
+talk (the user speaking over the player) is handled with two filters, so the output never
+follows a filter that has just learned the user's voice.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+BLOCK: Final = 256
+PARTITIONS: Final = 16
+STEP: Final = 0.8
+POWER_SMOOTHING: Final = 0.9
+_EPS: Final = 1e-10
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class EchoCanceller:
+    """Streaming: feed equal-length chunks of microphone and played (reference) audio.
+
+    Two filters, as in Speex: a background filter adapts on every block; the foreground
+    filter, which makes the output, takes the background's weights only when they cancel
+    clearly better. Double talk can then spoil the background for a moment but never the
+    output, and a spoilt background is reset from the foreground.
+    """
+
+    def __init__(self, partitions: int = PARTITIONS, block: int = BLOCK) -> None:
+        self.block = block
+        self.partitions = partitions
+        bins = block + 1
+        self._background = np.zeros((partitions, bins), dtype=np.complex128)
+        self._foreground = np.zeros((partitions, bins), dtype=np.complex128)
+        self._spectra = np.zeros((partitions, bins), dtype=np.complex128)
+        self._power = np.full(bins, 1e-4)
+        self._prev_ref = np.zeros(block)
+        self._mic_pending = np.zeros(0)
+        self._ref_pending = np.zeros(0)
+        self._fg_energy = 0.0
+        self._bg_energy = 0.0
+        self.blocks = 0
+        self.copies = 0
+        self.resets = 0
+
+    def process(
+        self, mic: npt.NDArray[np.floating], reference: npt.NDArray[np.floating]
+    ) -> FloatArray:
+        """Return the microphone signal with the echo of `reference` taken out.
+
+        Output lags input by less than one block: samples are returned as whole blocks
+        complete, so the output may be shorter or longer than this call's input.
+        """
+        self._mic_pending = np.concatenate([self._mic_pending, np.asarray(mic, np.float64)])
+        self._ref_pending = np.concatenate([self._ref_pending, np.asarray(reference, np.float64)])
+        out: list[FloatArray] = []
+        while len(self._mic_pending) >= self.block and len(self._ref_pending) >= self.block:
+            mic_block = self._mic_pending[: self.block]
+            ref_block = self._ref_pending[: self.block]
+            self._mic_pending = self._mic_pending[self.block :]
+            self._ref_pending = self._ref_pending[self.block :]
+            out.append(self._block(mic_block, ref_block))
+        return np.concatenate(out) if out else np.zeros(0)
+
+    def _filter(self, weights: npt.NDArray[np.complex128]) -> FloatArray:
+        return np.fft.irfft((weights * self._spectra).sum(axis=0))[self.block :]
+
+    def _block(self, mic: FloatArray, ref: FloatArray) -> FloatArray:
+        self.blocks += 1
+        spectrum = np.fft.rfft(np.concatenate([self._prev_ref, ref]))
+        self._prev_ref = ref
+        self._spectra = np.roll(self._spectra, 1, axis=0)
+        self._spectra[0] = spectrum
+        out = mic - self._filter(self._foreground)
+        if not np.any(self._spectra):
+            return out  # nothing played lately: nothing to cancel or learn
+        background_error = mic - self._filter(self._background)
+        smoothing = 0.8
+        self._fg_energy = smoothing * self._fg_energy + float(np.sum(out**2))
+        self._bg_energy = smoothing * self._bg_energy + float(np.sum(background_error**2))
+        if self._bg_energy < 0.7 * self._fg_energy:
+            self._foreground = self._background.copy()
+            self._fg_energy = self._bg_energy
+            self.copies += 1
+        elif self._bg_energy > 4.0 * self._fg_energy + 1e-6:
+            self._background = self._foreground.copy()
+            self._bg_energy = self._fg_energy
+            self.resets += 1
+        self._adapt(background_error, spectrum)
+        return out
+
+    def echo_return_loss_db(self, mic: FloatArray, cleaned: FloatArray) -> float:
+        """How much quieter the output is than the input (ERLE), in dB."""
+        n = min(len(mic), len(cleaned))
+        if n == 0:
+            return 0.0
+        before = float(np.mean(np.asarray(mic[:n]) ** 2)) + _EPS
+        after = float(np.mean(np.asarray(cleaned[:n]) ** 2)) + _EPS
+        return float(10 * np.log10(before / after))
+
+    def _adapt(self, error: FloatArray, spectrum: npt.NDArray[np.complex128]) -> None:
+        block = self.block
+        self._power = POWER_SMOOTHING * self._power + (1 - POWER_SMOOTHING) * np.abs(spectrum) ** 2
+        regularized = self.partitions * self._power + 1e-2 * float(np.mean(self._power)) + _EPS
+        error_spectrum = np.fft.rfft(np.concatenate([np.zeros(block), error]))
+        gradient = np.conj(self._spectra) * (error_spectrum * (STEP / regularized))
+        # the gradient constraint: keep each partition's filter causal and block-long
+        taps = np.fft.irfft(gradient, axis=1)
+        taps[:, block:] = 0.0
+        self._background += np.fft.rfft(taps, axis=1)

@@ -1,0 +1,58 @@
+"""Echo cancellation on real synthesized speech: the player's voice out, the user's kept."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from floorcoach.audio.echo_canceller import EchoCanceller
+from floorcoach.audio.synth import make_synthesizer
+
+PLAYER_LINES = (
+    "Lie on your back with both knees bent and your feet flat.",
+    "Rest your head on a small pillow or a folded towel.",
+    "Slowly draw one knee up toward your chest.",
+    "Hold it with both hands, just below the kneecap.",
+)
+
+
+def _db(x: np.ndarray) -> float:
+    return float(10 * np.log10(np.mean(x**2) + 1e-12))
+
+
+@pytest.fixture(scope="module")
+def player() -> np.ndarray:
+    synth = make_synthesizer("espeak", voice="en-us")
+    pieces = [np.concatenate([synth.render(t).to_float(), np.zeros(4000)]) for t in PLAYER_LINES]
+    return np.concatenate(pieces).astype(np.float64)
+
+
+@pytest.mark.parametrize("delay_ms", [30, 120])
+@pytest.mark.parametrize("chunk", [320, 4000])
+def test_the_echo_is_cancelled_and_the_user_kept(
+    player: np.ndarray, delay_ms: int, chunk: int
+) -> None:
+    delay = 16 * delay_ms
+    echo = 0.3 * np.concatenate([np.zeros(delay), player])[: len(player)]
+    noise = np.random.default_rng(0).normal(0, 10 ** (-50 / 20), len(player))
+    user = make_synthesizer("espeak", voice="en-gb-x-rp+f3").render("pause").to_float()
+    at = 16000 * 7
+    mic = echo + noise
+    mic[at : at + len(user)] += user
+    canceller = EchoCanceller()
+    out = np.concatenate(
+        [
+            canceller.process(mic[i : i + chunk], player[i : i + chunk])
+            for i in range(0, len(mic), chunk)
+        ]
+    )
+    late = slice(16000 * 9, len(out))  # after convergence, player only
+    assert _db(mic[late]) - _db(out[late]) >= 12.0  # at least 12 dB of echo removed
+    kept = slice(at, at + len(user))
+    assert abs(_db(out[kept]) - _db(user.astype(np.float64))) < 1.0  # the user untouched
+
+
+def test_nothing_played_leaves_the_microphone_alone() -> None:
+    mic = np.random.default_rng(1).normal(0, 0.1, 16000)
+    out = EchoCanceller().process(mic, np.zeros(16000))
+    assert np.allclose(out, mic[: len(out)])
