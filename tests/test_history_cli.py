@@ -128,6 +128,9 @@ def test_plot_draws_weekly_pain_and_completion(
         def plot(self, x: list[int], y: list[Any], **_kw: Any) -> None:
             drawn.setdefault(f"{self.name}.plot", []).append((list(x), list(y)))
 
+        def set_xticks(self, ticks: list[int]) -> None:
+            drawn[f"{self.name}.xticks"] = list(ticks)
+
         def bar(self, x: list[int], y: list[float]) -> None:
             drawn[f"{self.name}.bar"] = (list(x), list(y))
 
@@ -191,10 +194,22 @@ def test_export_json_to_stdout_round_trips(db: Path, capsys: pytest.CaptureFixtu
     code, out, _ = run(capsys, "export", "--format", "json", "--db", str(db))
     assert code == 0
     data = json.loads(out)
-    assert data["schema_version"] == 2
+    assert data["schema_version"] == 3
     assert len(data["sessions"]) == 8
     assert data["sessions"][1]["next_day_feeling"] == "better"
     assert data["sessions"][0]["started_at"] == "2025-03-03T08:00:00.000+00:00"
     assert len(data["exercise_outcomes"]) == 14
     assert data["red_flags"][0]["flag"] == "weak_legs"
     assert {c["command"] for c in data["commands"]} == {"pain"}
+
+
+def test_plot_with_the_real_matplotlib_writes_a_png(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import matplotlib  # noqa: F401 - a dev dependency: the real plotting path is tested
+
+    target = tmp_path / "plot.png"
+    code, _out, err = run(capsys, "history", "--db", str(db), "--plot", str(target))
+    assert code == 0, err
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert target.stat().st_size > 10_000

@@ -357,6 +357,7 @@ def _plot(snapshot: HistorySnapshot, target: Path) -> int:
     done_axes.set_ylim(0, 100)
     done_axes.set_ylabel("exercises done (%)")
     done_axes.set_xlabel("week")
+    done_axes.set_xticks(weeks)  # whole weeks only
     figure.suptitle("floorcoach: pain and completion by week")
     figure.savefig(target)
     plt.close(figure)
