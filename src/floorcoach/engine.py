@@ -771,7 +771,7 @@ class Engine:
         }[ex.sides]
         sets = f", {number_word(perf.sets)} sets" if perf.sets > 1 else ""
         if ex.kind is ExerciseKind.HOLD:
-            times = "once" if perf.reps == 1 else f"{number_word(perf.reps)} times"
+            times = _times(perf.reps)
             return f"Hold for {spoken_seconds(perf.hold_seconds)}, {times}{sides}{sets}."
         top = (
             f", holding {spoken_seconds(perf.hold_seconds)} at the top"
