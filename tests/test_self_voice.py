@@ -71,3 +71,27 @@ def test_an_answer_may_overlap_the_end_of_its_question() -> None:
     assert gate.verdict(13.0, 13.4, four, "four", answer_expected=False) is not None
     # the question's own words are still the player's
     assert gate.verdict(13.0, 13.4, ten, "ten", answer_expected=True) is not None
+
+
+def test_double_talk_needs_more_than_the_echo_explains() -> None:
+    import numpy as np
+
+    from floorcoach.self_voice import LevelTrack
+
+    rng = np.random.default_rng(0)
+    played = rng.normal(0, 0.3, 16000 * 12)  # the player talking for 12 s
+    echo = 0.3 * played  # the room gives it back 10 dB down
+    user = np.zeros_like(played)
+    user[16000 * 10 : 16000 * 11] = rng.normal(0, 0.3, 16000)  # the user says something
+    gate = EchoGate(mic=LevelTrack(), played=LevelTrack())
+    gate.played.add(0.0, played, 16000)  # type: ignore[union-attr]
+    gate.mic.add(0.0, echo + user, 16000)  # type: ignore[union-attr]
+    gate.note(0.0, 12.0, "Lie on your back and breathe slowly.")
+    assert gate.learn_echo(2.0, 6.0)  # a stretch with only the player
+    assert 0.05 < gate.echo_ratio < 0.15  # 0.3 squared, measured
+    pause = parse("pause")
+    assert pause is not None
+    echo_only = gate.verdict(7.0, 7.5, pause, "pause")
+    assert echo_only is not None
+    assert "echo" in echo_only
+    assert gate.verdict(10.2, 10.7, pause, "pause") is None  # the user, over the player

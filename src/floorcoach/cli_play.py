@@ -165,12 +165,12 @@ def run_session(
         echo=lambda text: print(f"        {text}", flush=True),
         on_record=link.record if link is not None else None,
     )
-    speaker = None
+    voice = None
     if not args.no_voice:
-        speaker = _attach_voice(args, loaded, runtime, printed, clock)
+        voice = _attach_voice(args, loaded, runtime, printed, clock)
     listener = None
     if not args.text and not args.no_mic:
-        listener = _attach_microphone(args, runtime, clock, speaker)
+        listener = _attach_microphone(args, runtime, clock, voice)
     attach_input(runtime)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -203,7 +203,7 @@ def _attach_voice(
 ) -> Any:
     """Speak as well as print when a synthesizer and a speaker work; say why not otherwise.
 
-    Returns the open speaker (the listener needs to know what it is playing), or None.
+    Returns the voice (the listener needs to know what it is playing), or None.
     """
     if args.time_scale != 1.0:
         _note("speech is printed only: a voice cannot run faster than real time")
@@ -237,11 +237,11 @@ def _attach_voice(
         _note(f"{exc}; speech will be printed instead")
         return None
     runtime.output = TeeOutput(printed, voice)
-    return speaker
+    return voice
 
 
 def _attach_microphone(
-    args: argparse.Namespace, runtime: Runtime, clock: ScaledClock, speaker: Any
+    args: argparse.Namespace, runtime: Runtime, clock: ScaledClock, voice: Any
 ) -> Any:
     """Listen for spoken commands; with no microphone, say so and keep trying."""
     from floorcoach.live_listener import LiveListener
@@ -252,7 +252,8 @@ def _attach_microphone(
         engine=args.engine,
         device=args.input_device,
         record_dir=args.record_dir,
-        speaker=speaker,
+        speaker=voice.speaker if voice is not None else None,
+        voice=voice,
         note=_note,
     )
     listener.start()

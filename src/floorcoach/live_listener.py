@@ -14,7 +14,7 @@ from floorcoach.commands import ListenContext
 from floorcoach.errors import AudioDeviceError, RecognizerError
 from floorcoach.events import Heard, Notice
 from floorcoach.runtime import Clock, Runtime
-from floorcoach.self_voice import EchoGate, PlayerSpeech
+from floorcoach.self_voice import EchoGate, LevelTrack, PlayerSpeech
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ class LiveListener:
         device: str | int | None = None,
         record_dir: Path | None = None,
         speaker: Any = None,
+        voice: Any = None,
         note: Callable[[str], None] = print,
     ) -> None:
         self._runtime = runtime
@@ -43,7 +44,10 @@ class LiveListener:
         self._device = device
         self._record_dir = record_dir
         self._speaker = speaker
+        self._voice = voice
         self._note = note
+        self._leveled: set[int] = set()
+        self._gate = EchoGate(source=self._played, mic=LevelTrack(), played=LevelTrack())
         self._mic: Any = None
         self._recognizer: Any = None
         self._retrying = threading.Event()
@@ -65,7 +69,7 @@ class LiveListener:
             device=self._device,
             record_dir=self._record_dir,
             on_error=self._on_lost,
-            gate=EchoGate(source=self._played),
+            gate=self._gate,
         )
         self._runtime.on_context = self._set_context
         try:
@@ -113,12 +117,28 @@ class LiveListener:
         speaker = self._speaker
         if speaker is None:
             return []
+        history = speaker.history()
+        self._track_levels([(p.id, p.started_at, p.ended_at, p.interrupted) for p in history])
         speech = [
             PlayerSpeech(p.started_at, p.ended_at, p.label)
-            for p in speaker.history()
+            for p in history
             if not p.label.startswith("cue:")
         ]
         playing = speaker.now_playing()
         if playing is not None and not playing.label.startswith("cue:"):
             speech.append(PlayerSpeech(playing.started_at, playing.expected_end, playing.label))
         return speech
+
+    def _track_levels(self, played: list[tuple[int, float, float, bool]]) -> None:
+        """Put what the speaker sounded onto the gate's level track, once each."""
+        if self._voice is None or self._gate.played is None:
+            return
+        for playback_id, started, ended, _interrupted in played:
+            if playback_id in self._leveled:
+                continue
+            pcm = self._voice.audio_of(playback_id)
+            if pcm is None:
+                continue
+            self._leveled.add(playback_id)
+            samples = pcm.to_float()[: max(0, round((ended - started) * pcm.rate_hz))]
+            self._gate.played.add(started, samples, pcm.rate_hz)

@@ -204,11 +204,14 @@ class EchoGate:
         """
         if self.mic is None or self.played is None:
             return False
+        self.speech()  # a pull source fills the played track as it is asked
         heard = self.mic.frames(start, end)
         played = self.played.frames(start - ALIGN_SECONDS / 2, end - ALIGN_SECONDS / 2)
         if len(heard) < 100 or sum(1 for p in played if p > 1e-5) < len(played) // 2:
             return False
-        floor = float(np.percentile(heard, 10))
+        # the microphone's own noise: what it hears in the player's pauses (if any)
+        pauses = [h for h, p in zip(heard, played, strict=True) if p <= 1e-7]
+        floor = float(np.percentile(pauses, 50)) if len(pauses) >= 10 else 0.0
         estimate = max(0.0, float(np.mean(heard)) - floor) / max(float(np.mean(played)), 1e-12)
         self.echo_ratio = estimate if self._learned == 0 else 0.7 * self.echo_ratio + 0.3 * estimate
         self._learned += 1

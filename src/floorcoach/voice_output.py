@@ -20,6 +20,7 @@ from floorcoach.events import CueKind, Say, SpeechDone
 
 _LOGGER = logging.getLogger(__name__)
 
+AUDIO_KEPT: Final = 64
 FIRST_PHRASES: Final = 4
 """Rendered before the session starts, so the first words come within a second or two."""
 
@@ -64,6 +65,8 @@ class VoiceOutput:
         self._lock = threading.Lock()
         self._sounding: dict[int, Say] = {}
         self._order: list[int] = []
+        self._audio: dict[int, Pcm] = {}
+        """What each recent playback sounded like, for the echo gate (bounded)."""
         self.lost: str | None = None
 
     # ------------------------------------------------------------ preparing
@@ -128,6 +131,16 @@ class VoiceOutput:
         """Ends arrive through `post`."""
         return []
 
+    @property
+    def speaker(self) -> Speaker:
+        """The speaker this voice plays on."""
+        return self._speaker
+
+    def audio_of(self, playback_id: int) -> Pcm | None:
+        """The audio a recent playback sounded (as played, volume applied)."""
+        with self._lock:
+            return self._audio.get(playback_id)
+
     def busy(self) -> bool:
         """Whether anything is still sounding or queued."""
         with self._lock:
@@ -157,6 +170,9 @@ class VoiceOutput:
         try:
             with self._lock:
                 playback_id = self._speaker.play(pcm, label, on_done=self._done)
+                self._audio[playback_id] = pcm
+                while len(self._audio) > AUDIO_KEPT:
+                    del self._audio[next(iter(self._audio))]
                 if say is not None:
                     self._sounding[playback_id] = say
                     self._order.append(playback_id)

@@ -32,6 +32,7 @@ QUEUE_CHUNKS: Final = 250
 HEARD_QUEUE_SIZE: Final = 64
 """Commands waiting for the runtime; when full the oldest is dropped (it is stale anyway)."""
 _POLL_SECONDS: Final = 0.1
+ECHO_LEARN_SECONDS: Final = 4.0
 
 
 class MicrophoneListener:
@@ -67,6 +68,8 @@ class MicrophoneListener:
         self._opening_rate_hz = RATE_HZ
         self._samples_done = 0
         self.gate = gate or EchoGate()
+        self._quiet_since = 0.0
+        self._learned_at = 0.0
         self._wav: wave.Wave_write | None = None
         self._heard_log: Any = None
 
@@ -236,9 +239,22 @@ class MicrophoneListener:
             samples = resample(samples, self.device_rate_hz, RATE_HZ)
         if self._wav is not None:
             self._wav.writeframes(samples.astype("<i2").tobytes())
+        t0 = self._first_block_at if self._first_block_at is not None else self._stream_t0
+        start = t0 + self._samples_done / RATE_HZ
+        if self.gate.mic is not None:
+            self.gate.mic.add(start, samples.astype(np.float32) / 32768.0, RATE_HZ)
         self._samples_done += len(samples)
+        end = t0 + self._samples_done / RATE_HZ
+        heard_any = False
         for heard in self.recognizer.accept(samples):
+            heard_any = True
             self._deliver(heard)
+        # stretches with nothing recognized teach the gate how loud the room's echo is
+        if heard_any:
+            self._quiet_since = end
+        elif end - max(self._quiet_since, self._learned_at) >= ECHO_LEARN_SECONDS:
+            self.gate.learn_echo(end - ECHO_LEARN_SECONDS, end)
+            self._learned_at = end
 
     def _deliver(self, heard: Heard) -> None:
         if self._is_player_echo(heard):
