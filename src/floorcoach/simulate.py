@@ -157,7 +157,11 @@ class Simulation:
             elif isinstance(effect, SessionEnded):
                 self.result.summary = effect.summary
             elif isinstance(effect, PlayCue):
-                pass
+                record = self._say_record(Say("", 0))
+                del record["text"]
+                record["kind"] = "cue"
+                record["cue"] = effect.cue.value
+                self.result.records.append(record)
         return effects
 
     def _say_record(self, say: Say) -> dict[str, Any]:
