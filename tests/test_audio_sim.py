@@ -1,0 +1,90 @@
+"""Hands-free on the audio clock: the real recognizer hears a user, and never the player."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from floorcoach.audio.pcm import Pcm, read_wav, write_wav
+from floorcoach.audio.recognizer import make_recognizer
+from floorcoach.audio.speech_cache import CachedSynthesizer, SpeechCache
+from floorcoach.audio.synth import make_synthesizer
+from floorcoach.audio_sim import run_on_audio_clock
+from floorcoach.catalog import Catalog
+from floorcoach.simulate import Simulation
+
+
+def _player() -> CachedSynthesizer:
+    return CachedSynthesizer(make_synthesizer("pyttsx3"), SpeechCache())
+
+
+def test_the_player_never_obeys_its_own_voice() -> None:
+    loaded = Catalog.load().find("quick-test")
+    result = run_on_audio_clock(
+        loaded, _player(), Pcm(np.zeros(0, np.int16)), make_recognizer("pocketsphinx")
+    )
+    assert result.summary is not None
+    assert [e["outcome"] for e in result.summary["exercises"]] == ["completed"] * 3
+    assert result.heard == 0
+    assert not [r for r in result.records if r["kind"] == "heard"]
+
+
+def _first_hold_start(player: CachedSynthesizer) -> float:
+    loaded = Catalog.load().find("quick-test")
+    sim = Simulation(
+        loaded, announce_duration=True, duration=lambda text, _rate: player.render(text).seconds
+    )
+    sim.run_until(lambda s: any(r.get("cue") == "start" for r in s.result.records))
+    return sim.now
+
+
+def test_mic_wav_simulation_hears_the_user_and_writes_what_the_player_said(
+    tmp_path: Path,
+) -> None:
+    player = _player()
+    at = _first_hold_start(player) + 1.5
+    words = make_synthesizer("espeak", voice="en-us").render("that hurts")
+    samples = np.zeros(round((at + 3) * 16000), dtype=np.int16)
+    samples[round(at * 16000) : round(at * 16000) + len(words.samples)] = words.samples
+    user = tmp_path / "user.wav"
+    write_wav(user, Pcm(samples))
+    out, log = tmp_path / "out.wav", tmp_path / "events.jsonl"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "floorcoach",
+            "play",
+            "quick-test",
+            "--mic-wav",
+            str(user),
+            "--speak-to",
+            str(out),
+            "--log",
+            str(log),
+            "--engine",
+            "pocketsphinx",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert all("t" in r and "kind" in r for r in records)
+    heard = [r for r in records if r["kind"] == "heard"]
+    assert [r["command"] for r in heard] == ["pain"]
+    assert heard[0]["text"] == "that hurts"
+    assert set(heard[0]) >= {"t", "kind", "command", "text", "phase", "exercise"}
+    assert abs(heard[0]["t"] - (at + words.seconds)) < 1.0
+    # no answer to "how bad?": treated as moderate, the hold is made gentler
+    decisions = [r["decision"] for r in records if r["kind"] == "decision"]
+    assert decisions == ["reduce"]
+    said = read_wav(out)
+    assert said.seconds > 60
+    assert float(np.sqrt(np.mean(said.to_float() ** 2))) > 0.01
