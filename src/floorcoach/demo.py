@@ -36,11 +36,12 @@ def _quiet(sim: Simulation) -> bool:
     return sim.speaker.current is None and not sim.speaker.queue
 
 
-def _in_phase(phase: Phase, after: float) -> Trigger:
+def _in_phase(phase: Phase | tuple[Phase, ...], after: float) -> Trigger:
+    phases = phase if isinstance(phase, tuple) else (phase,)
     state: dict[str, float] = {}
 
     def trigger(sim: Simulation, _since: float) -> bool:
-        if sim.engine.phase is not phase or sim.engine.paused:
+        if sim.engine.phase not in phases or sim.engine.paused:
             state.pop("since", None)
             return False
         state.setdefault("since", sim.now)
@@ -73,20 +74,37 @@ class DemoLine:
     text: str
     expect: str
     trigger: Trigger
+    needed: Callable[[Simulation], bool] = lambda _sim: True
+    """Said only when it makes sense then (nobody says "resume" unless paused)."""
 
 
 def demo_lines() -> list[DemoLine]:
     """The demo's conversation: pause, resume, pain with its answers, next, how long, stop."""
     return [
         DemoLine("pause", "pause", _in_phase(Phase.HOLD, 2.0)),
-        DemoLine("resume", "resume", _after(4.0)),
-        DemoLine("that hurts", "pain", _in_phase(Phase.HOLD, 2.0)),
-        DemoLine("four", "4", _after_question("pain_level", 0.8)),
-        DemoLine("in my back", "back", _after_question("pain_location", 0.8)),
+        DemoLine("resume", "resume", _after(4.0), needed=lambda sim: sim.engine.paused),
+        DemoLine("that hurts", "pain", _in_phase((Phase.HOLD, Phase.REP), 2.0)),
+        DemoLine(
+            "four",
+            "4",
+            _after_question("pain_level", 0.8),
+            needed=lambda sim: sim.engine.listen_context == "pain_level",
+        ),
+        DemoLine(
+            "in my back",
+            "back",
+            _after_question("pain_location", 0.8),
+            needed=lambda sim: sim.engine.listen_context == "pain_location",
+        ),
         DemoLine("next", "next", _in_phase(Phase.INSTRUCT, 3.0)),
         DemoLine("how long", "how_long", _in_phase(Phase.REP, 1.0)),
         DemoLine("stop", "stop", _after(4.0)),
-        DemoLine("stop", "stop", _after_question("confirm", 1.0)),
+        DemoLine(
+            "stop",
+            "stop",
+            _after_question("confirm", 1.0),
+            needed=lambda sim: sim.engine.listen_context == "confirm",
+        ),
     ]
 
 
@@ -128,6 +146,8 @@ class DemoUser:
             else:
                 self._current = None
                 self._last = sim.now
+        while self._pending and not self._pending[0].needed(sim):
+            self._pending.pop(0)  # what it was for did not happen (not understood)
         if not self._pending or not self._pending[0].trigger(sim, sim.now - self._last):
             return None
         line = self._pending.pop(0)

@@ -1,0 +1,32 @@
+"""`floorcoach demo` works with no sound hardware and tells what happened."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from floorcoach.audio.pcm import read_wav
+
+
+def test_demo_writes_audio_and_a_transcript(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "floorcoach", "demo", "--log", "events.jsonl"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    audio = read_wav(tmp_path / "demo.wav")
+    assert audio.seconds > 30
+    transcript = (tmp_path / "demo.txt").read_text()
+    assert "PLAYER  Welcome to Quick test." in transcript
+    assert "USER    pause" in transcript
+    assert 'HEARD   "that hurts"  -> pain' in transcript
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("user spoke ")
+    assert any(line.startswith("lines understood: ") for line in lines)
+    assert lines[-1] == "wrote demo.wav and demo.txt"
