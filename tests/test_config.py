@@ -20,6 +20,7 @@ from floorcoach.config import (
     load_config,
     rewrite_speech_table,
     save_speech_settings,
+    speech_change_saver,
 )
 
 
@@ -309,3 +310,28 @@ def test_cli_init_writes_the_template_once(
     assert "already exists" in capsys.readouterr().out
     assert _run_cli("--config", str(path)) == 0
     assert os.path.exists(path)
+
+
+def test_voice_decisions_from_a_session_are_saved(tmp_path: Path) -> None:
+    from floorcoach.catalog import Catalog
+    from floorcoach.simulate import ScriptedLine, dry_run
+
+    path = _write(tmp_path / "config.toml", USER_FILE)
+    script = [ScriptedLine(10.0, "speak slower"), ScriptedLine(12.0, "quieter")]
+    records = dry_run(Catalog.load().find("quick-test"), script, rate_wpm=140).records
+    save = speech_change_saver(path)
+    for record in records:
+        save(record)
+    speech = load_config(path, warn=None).config.speech
+    assert (speech.rate_wpm, speech.volume) == (120, 0.85)
+    assert "# I like this one" in path.read_text()
+
+
+def test_a_failed_save_is_noted_once_and_never_raises(tmp_path: Path) -> None:
+    blocker = _write(tmp_path / "file", "")
+    notes: list[str] = []
+    save = speech_change_saver(blocker / "config.toml", note=notes.append)
+    for _ in range(2):
+        save({"kind": "decision", "decision": "volume", "volume": 0.5})
+    assert len(notes) == 1
+    assert "they last this session only" in notes[0]

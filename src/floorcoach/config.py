@@ -607,6 +607,34 @@ def _write_atomic(path: Path, text: str) -> None:
         os.close(dir_fd)
 
 
+def speech_change_saver(
+    path: Path | str | None = None, *, note: Callable[[str], None] | None = None
+) -> Callable[[Mapping[str, Any]], None]:
+    """An `on_record` hook that persists "speak slower" / "louder" decisions as they happen.
+
+    The engine logs them as decision records (speech_rate with rate_wpm, volume with
+    volume). A failed write is reported once through `note` and never stops the session.
+    """
+    failed: list[str] = []
+
+    def on_record(record: Mapping[str, Any]) -> None:
+        if record.get("kind") != "decision":
+            return
+        decision = record.get("decision")
+        try:
+            if decision == "speech_rate" and record.get("rate_wpm") is not None:
+                save_speech_settings(rate_wpm=int(record["rate_wpm"]), path=path)
+            elif decision == "volume" and record.get("volume") is not None:
+                save_speech_settings(volume=float(record["volume"]), path=path)
+        except (OSError, ValueError) as exc:
+            _LOGGER.warning("could not save the speech settings: %s", exc)
+            if not failed and note is not None:
+                note(f"could not save the speech settings ({exc}); they last this session only")
+            failed.append(str(exc))
+
+    return on_record
+
+
 # ---------------------------------------------------------------- showing and using it
 
 
