@@ -123,7 +123,7 @@ def test_new_file_is_wal_full_sync_and_current_schema(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "folder" / "h.sqlite3"
     with HistoryStore(path) as opened:
         assert opened._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-        assert opened.schema_version == SCHEMA_VERSION == 2
+        assert opened.schema_version == SCHEMA_VERSION == 3
     other = sqlite3.connect(path)
     assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert other.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID

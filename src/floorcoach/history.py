@@ -54,7 +54,13 @@ OUTCOMES: Final = (
 DONE_OUTCOMES: Final = frozenset({"completed", "harder_variant", "reduced", "easier_variant"})
 """Outcomes that count as the exercise being done (gentler counts: the point is doing it)."""
 
+REMINDER_KINDS: Final = ("stand", "walk", "stretch", "all")
+REMINDER_ACTIONS: Final = ("given", "snoozed", "acted_on", "turned_off", "turned_on")
+"""Match floorcoach.reminders' ReminderKind and ReminderAction (a test checks)."""
+
 _OUTCOME_CHECK: Final = ", ".join(f"'{o}'" for o in OUTCOMES)
+_REMINDER_KIND_CHECK: Final = ", ".join(f"'{k}'" for k in REMINDER_KINDS)
+_REMINDER_ACTION_CHECK: Final = ", ".join(f"'{a}'" for a in REMINDER_ACTIONS)
 _STATUS_CHECK: Final = ", ".join(f"'{s}'" for s in STATUSES)
 
 MIGRATIONS: Final[tuple[str, ...]] = (
@@ -122,6 +128,17 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         recorded_at TEXT NOT NULL
     );
     CREATE INDEX commands_session ON commands (session_id);
+    """,
+    # v3: daily-habit reminders given, snoozed and acted on, and turned off or on
+    f"""
+    CREATE TABLE reminders (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ({_REMINDER_KIND_CHECK})),
+        action TEXT NOT NULL CHECK (action IN ({_REMINDER_ACTION_CHECK})),
+        text TEXT,
+        recorded_at TEXT NOT NULL
+    );
+    CREATE INDEX reminders_recorded ON reminders (recorded_at);
     """,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
@@ -223,6 +240,16 @@ class RedFlagRow:
 
 
 @dataclass(frozen=True)
+class ReminderRow:
+    """A habit reminder given, snoozed or acted on (kind 'all': reminders turned off/on)."""
+
+    kind: str
+    action: str
+    text: str | None
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
 class ExerciseStats:
     """Completion and pain for one exercise over all sessions."""
 
@@ -251,6 +278,7 @@ class HistorySnapshot:
     pains: tuple[PainRow, ...] = ()
     commands: tuple[CommandRow, ...] = ()
     red_flags: tuple[RedFlagRow, ...] = ()
+    reminders: tuple[ReminderRow, ...] = ()
 
     def session(self, session_id: int) -> SessionRow | None:
         """The session with this id."""
@@ -506,6 +534,24 @@ class HistoryStore:
                 (session_id,),
             )
 
+    def record_reminder(
+        self, kind: str, action: str, *, at: datetime | None = None, text: str | None = None
+    ) -> None:
+        """Keep one reminder event (kind in REMINDER_KINDS, action in REMINDER_ACTIONS)."""
+        if kind not in REMINDER_KINDS:
+            raise HistoryError(
+                f"unknown reminder kind '{kind}' (known: {', '.join(REMINDER_KINDS)})"
+            )
+        if action not in REMINDER_ACTIONS:
+            raise HistoryError(
+                f"unknown reminder action '{action}' (known: {', '.join(REMINDER_ACTIONS)})"
+            )
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO reminders (kind, action, text, recorded_at) VALUES (?, ?, ?, ?)",
+                (kind, action, text, _iso(at or self.clock())),
+            )
+
     # ------------------------------------------------------------ reading
 
     def sessions(self, routine_id: str | None = None) -> list[SessionRow]:
@@ -622,6 +668,16 @@ class HistoryStore:
         )
         return [_timed_row(RedFlagRow, r) for r in rows]
 
+    def reminders(self, since: datetime | None = None) -> list[ReminderRow]:
+        """Reminder events in order (since: only those at or after this time)."""
+        sql = "SELECT kind, action, text, recorded_at FROM reminders"
+        params: tuple[Any, ...] = ()
+        if since is not None:
+            sql += " WHERE recorded_at >= ?"
+            params = (_iso(since),)
+        rows = self._query(sql + " ORDER BY recorded_at, id", params)
+        return [_timed_row(ReminderRow, r) for r in rows]
+
     def snapshot(self) -> HistorySnapshot:
         """Everything, read in one go (history files stay small: a few KB a session)."""
         with self._lock:
@@ -631,6 +687,7 @@ class HistoryStore:
                 pains=tuple(self.pain_reports()),
                 commands=tuple(self.commands()),
                 red_flags=tuple(self.red_flags()),
+                reminders=tuple(self.reminders()),
             )
 
     def exercise_stats(self) -> list[ExerciseStats]:
@@ -1118,6 +1175,7 @@ def export_data(snapshot: HistorySnapshot) -> dict[str, Any]:
         "pain_reports": [plain(p) for p in snapshot.pains],
         "red_flags": [plain(f) for f in snapshot.red_flags],
         "commands": [plain(c) for c in snapshot.commands],
+        "reminders": [plain(r) for r in snapshot.reminders],
     }
 
 
@@ -1130,7 +1188,10 @@ __all__ = [
     "HistoryStore",
     "OutcomeRow",
     "PainRow",
+    "REMINDER_ACTIONS",
+    "REMINDER_KINDS",
     "RedFlagRow",
+    "ReminderRow",
     "ResumePoint",
     "SessionRecorder",
     "SessionRow",
