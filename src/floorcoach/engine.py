@@ -837,20 +837,22 @@ class Engine:
                     )
                 )
             else:
-                period = perf.tempo_seconds * self._tempo_factor + perf.hold_seconds
-                steps.append(
-                    TimedStep(
-                        Phase.REP,
-                        period * len(group),
-                        keys=tuple(group),
-                        end_cue=CueKind.END,
-                        end_text="And relax.",
-                        period_seconds=period,
-                        top_hold_seconds=perf.hold_seconds,
-                    )
-                )
+                steps.append(self._rep_step(perf, group))
             previous = group[-1]
         return steps
+
+    def _rep_step(self, perf: _Performance, keys: list[UnitKey]) -> TimedStep:
+        """A block of reps counted on the current tempo (with any hold at the top)."""
+        period = perf.tempo_seconds * self._tempo_factor + perf.hold_seconds
+        return TimedStep(
+            Phase.REP,
+            period * len(keys),
+            keys=tuple(keys),
+            end_cue=CueKind.END,
+            end_text="And relax.",
+            period_seconds=period,
+            top_hold_seconds=perf.hold_seconds,
+        )
 
     def _rebuild(self, *, intro: bool = False, lead: str | None = None) -> None:
         """Re-plan what is left of this exercise (after a change) and start it."""
@@ -1103,16 +1105,7 @@ class Engine:
         if not remaining:
             self._finish_step()
             return
-        period = self._perf.tempo_seconds * self._tempo_factor + self._perf.hold_seconds
-        step = TimedStep(
-            Phase.REP,
-            period * len(remaining),
-            keys=tuple(remaining),
-            end_cue=CueKind.END,
-            end_text="And relax.",
-            period_seconds=period,
-            top_hold_seconds=self._perf.hold_seconds,
-        )
+        step = self._rep_step(self._perf, remaining)
         self._steps[self._step_index] = step
         self._start_timed(step, self.now + 1.0)
 
