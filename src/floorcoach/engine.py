@@ -1173,8 +1173,6 @@ class Engine:
         self._perf.completed |= running_keys
         rest = self._unit_steps(self._perf)
         self._perf.completed = saved
-        if running_keys and rest and isinstance(rest[0], TimedStep) is False:
-            pass
         self._steps = current + rest if keep_current else rest
 
     def _cmd_louder(self, intent: Intent) -> None:
@@ -1286,7 +1284,6 @@ class Engine:
             self._respond("Let's see how the first exercise feels.")
             return
         ex = perf.exercise
-        record = self._records[perf.item.index]
         if ex.kind is ExerciseKind.HOLD and perf.hold_seconds < ex.hold_range_seconds[1]:
             perf.hold_seconds = min(ex.hold_range_seconds[1], round(perf.hold_seconds * 1.25))
             self._respond(f"Let's hold longer: {spoken_seconds(perf.hold_seconds)}.")
@@ -1307,7 +1304,6 @@ class Engine:
             return
         self._respond("You're at the top of this exercise; I'll note that for next time.")
         self._log("decision", decision="at_top", reason="too_easy")
-        record.outcome = record.outcome
 
     def _take_feeling(self, feeling: Feeling) -> None:
         self._log("next_day_feeling", feeling=feeling.value)
