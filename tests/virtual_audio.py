@@ -147,10 +147,21 @@ class VirtualAudio:
 
     def __init__(self) -> None:
         self.runtime_dir: Path | None = None
-        self.env: dict[str, str] = {}
+        self._pulse_vars: dict[str, str] = {}
         self._keepalive: list[subprocess.Popen[bytes]] = []
         self._saved_environ: dict[str, str | None] = {}
         self.startup_seconds = 0.0
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The current environment pointed at this server (read at each use, so settings a
+        test made after the server started, such as FLOORCOACH_HISTORY, reach subprocesses)."""
+        pulse = {
+            key: self._pulse_vars[key]
+            for key in ("XDG_RUNTIME_DIR", "PULSE_SERVER")
+            if key in self._pulse_vars
+        }
+        return {**os.environ, **pulse}
 
     @property
     def pulse_server(self) -> str:
@@ -176,7 +187,7 @@ class VirtualAudio:
         self.runtime_dir = _new_runtime_dir()
         self.runtime_dir.chmod(0o700)
         (self.runtime_dir / _OWNER_FILE).write_text(f"{os.getpid()}\n")
-        self.env = _pulse_env(self.runtime_dir)
+        self._pulse_vars = _pulse_env(self.runtime_dir)
         # A fresh dir holds no daemon; this mirrors the recipe and costs little.
         _kill_daemon(self.runtime_dir)
 

@@ -300,6 +300,8 @@ def _kind_of(source: _Source) -> str:
         return "routine"
     if "progression" in keys:
         return "guidance"
+    if "questions" in keys:
+        return "questions"
     raise RoutineError(
         f"{source.path}:1: not a routine, exercise library or guidance file "
         "(expected a top-level key 'items', 'exercises' or 'progression')"
@@ -532,6 +534,10 @@ def check_files(paths: Sequence[Path], folder: Path | None = None) -> list[str]:
                 _validate(source, Guidance)
             except RoutineError as exc:
                 problems.extend(exc.problems)
+        elif kind == "questions":
+            from floorcoach.questions import check_questions  # it imports this module
+
+            problems.extend(check_questions(source.path, folder))
     ids_seen: dict[str, Path] = {}
     for source, kind in sources:
         if kind != "routine":

@@ -20,6 +20,7 @@ SUBCOMMAND_MODULES: Final = (
     "floorcoach.cli_demo",
     "floorcoach.cli_history",
     "floorcoach.cli_standby",
+    "floorcoach.cli_questions",
 )
 """Each module has `register(subparsers)`; a module that is missing is left out."""
 
