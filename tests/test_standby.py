@@ -35,6 +35,7 @@ def names() -> dict[str, str]:
         ("help", StandbyAction.HELP, None),
         ("start dancing", StandbyAction.HELP, None),
         ("should I use ice or heat", StandbyAction.QUESTION, None),
+        ("ice or heat", StandbyAction.QUESTION, None),
         ("goodbye", StandbyAction.EXIT, None),
     ],
 )
@@ -67,6 +68,7 @@ def test_power_on_to_session_and_back_to_standby() -> None:
             "@42 stop",
             "@43 stop",
             "how am I doing",
+            "ice or heat",
             "goodbye",
             "",
         ]
@@ -98,6 +100,7 @@ def test_power_on_to_session_and_back_to_standby() -> None:
         "That's the end of today's session.",
         "I'm here when you need me.",
         "You've done one session",
+        "Heat is best afterwards",
         "Goodbye.",
     ]
     positions = [out.find(marker) for marker in order]

@@ -100,3 +100,15 @@ def test_sigterm_ends_cleanly(tmp_path: Path) -> None:
     assert "Traceback" not in err
     assert "Session stopped (SIGTERM)." in out
     assert _records(log)[-1]["kind"] == "interrupted"
+
+
+def test_questions_are_answered_while_paused(tmp_path: Path) -> None:
+    log = tmp_path / "q.jsonl"
+    script = "@30 pause\n@31 should I use ice or heat\n@60 resume\n@62 how should I sit\n"
+    process = _play("quick-test", script, log)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert "Heat is best afterwards" in out
+    assert "I can answer that while we're paused." in out
+    questions = [r for r in _records(log) if r["kind"] == "question"]
+    assert [q["text"] for q in questions] == ["should I use ice or heat", "how should I sit"]

@@ -164,6 +164,7 @@ def run_session(
         event_log=event_log,
         echo=lambda text: print(f"        {text}", flush=True),
         on_record=link.record if link is not None else None,
+        answer=_question_answer,
     )
     voice = None
     if not args.no_voice:
@@ -258,6 +259,14 @@ def _attach_microphone(
     )
     listener.start()
     return listener
+
+
+def _question_answer(text: str) -> str | None:
+    """The spoken answer when `text` is one of the common questions, else None."""
+    from floorcoach.questions import match_question
+
+    question = match_question(text)
+    return question.spoken if question is not None else None
 
 
 def _note(text: str) -> None:

@@ -251,10 +251,6 @@ def _progress(args: argparse.Namespace) -> str:
 
 
 def _answer(text: str) -> str:
-    import importlib
+    from floorcoach.questions import reply_to
 
-    try:
-        questions = importlib.import_module("floorcoach.questions")
-    except ImportError:
-        return "I don't know that one yet."
-    return str(questions.answer_text(text))
+    return reply_to(text)

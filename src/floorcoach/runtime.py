@@ -137,6 +137,7 @@ class Runtime:
         echo: Callable[[str], None] | None = None,
         on_context: Callable[[str], None] | None = None,
         on_record: Callable[[dict[str, Any]], None] | None = None,
+        answer: Callable[[str], str | None] | None = None,
     ) -> None:
         self.engine = engine
         self.output = output
@@ -149,6 +150,8 @@ class Runtime:
         self.interrupted: str | None = None
         self.on_context = on_context
         self.on_record = on_record
+        self.answer = answer
+        """Answers a question ("ice or heat?") from its words, or None for no such question."""
         self._context = engine.listen_context
 
     # ------------------------------------------------------------ producers (any thread)
@@ -251,6 +254,13 @@ class Runtime:
         if not text or text.startswith("#"):
             return
         intent = parse(text)
+        reply = self.answer(text) if intent is None and self.answer is not None else None
+        if reply is not None:
+            if not self.engine.paused:
+                reply = "I can answer that while we're paused. Say pause, then ask me again."
+            self._write({"t": round(now, 3), "kind": "question", "text": text})
+            self._feed(Notice(reply, now))
+            return
         if intent is None:
             self._echo(f'not understood: "{text}" (say or type "help")')
             self._write({"t": round(now, 3), "kind": "not_understood", "text": text})

@@ -21,6 +21,7 @@ LIST_PHRASES: Final = (
     "list routines",
     "what can i do",
 )
+QUESTION_WORDS: Final = ("what", "which", "how", "when", "should", "can", "do", "is", "are")
 STOP_PHRASES: Final = ("goodbye", "good night", "switch off", "shut down")
 READY_TEXT: Final = "I'm ready when you are. Say start to begin your routine."
 HELP_TEXT: Final = (
@@ -91,7 +92,9 @@ def parse_standby(text: str, names: dict[str, str]) -> StandbyRequest | None:
             return StandbyRequest(StandbyAction.RESUME, text=text)
         if intent.command is not None and intent.command.value == "help":
             return StandbyRequest(StandbyAction.HELP, text=text)
-    if words.split()[0] in ("what", "which", "how", "when", "should", "can", "do", "is", "are"):
+    from floorcoach.questions import match_question
+
+    if match_question(text) is not None or words.split()[0] in QUESTION_WORDS:
         return StandbyRequest(StandbyAction.QUESTION, text=text)
     return None
 
