@@ -10,10 +10,12 @@ from typing import Final, Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from floorcoach.commands import Intent
+from floorcoach.commands import Intent, ListenContext
 from floorcoach.errors import ModelNotFoundError, RecognizerError
 
 _LOGGER = logging.getLogger(__name__)
+
+__all__ = ["ENGINES", "CommandRecognizer", "Heard", "ListenContext", "make_recognizer"]
 
 EngineName = Literal["auto", "pocketsphinx", "vosk"]
 ENGINES: Final[tuple[str, ...]] = ("auto", "pocketsphinx", "vosk")
@@ -58,7 +60,20 @@ class CommandRecognizer(Protocol):
         ...
 
     def reset(self) -> None:
-        """Start a new stream at time zero."""
+        """Start a new stream at time zero (the listening context is kept)."""
+        ...
+
+    @property
+    def context(self) -> ListenContext:
+        """What the recognizer listens for now."""
+        ...
+
+    def set_context(self, context: ListenContext) -> None:
+        """Listen for this context's phrases from the next utterance on.
+
+        Cheap (no model or grammar work) and safe to call from any thread while another
+        thread feeds audio; safety phrases (pause, stop, pain, red flags) are in every context.
+        """
         ...
 
 

@@ -19,7 +19,14 @@ import numpy.typing as npt
 
 from floorcoach.audio.recognizer import Heard
 from floorcoach.audio.vad import EnergyVad, Segment, VadConfig, wiener_denoise
-from floorcoach.commands import PHRASE_TABLE, Command, Intent, grammar_phrases
+from floorcoach.commands import (
+    PHRASE_TABLE,
+    Command,
+    Intent,
+    ListenContext,
+    grammar_phrases,
+    spoken_table,
+)
 from floorcoach.errors import RecognizerError
 
 _LOGGER = logging.getLogger(__name__)
@@ -54,12 +61,22 @@ class SphinxConfig:
     min_score_ratio: float = -1.0
     """Grammar vs free phone loop, ln score per frame; below this the words do not fit."""
     safety_min_score_ratio: float = -1.0
+    full_grammar: bool = False
+    """Every typed phrase in every context (the first measured version, for comparison)."""
+    reject: bool = True
+    """Put NOT_COMMANDS in every grammar, so "yes" or "okay" is not forced onto a command."""
+    absorb: bool = True
+    """Decode other contexts' phrases too, and ignore them ("four" while counting along)."""
 
 
 def preset(name: str) -> SphinxConfig:
     """Named configurations, so the benchmark can show what each engineering step does."""
     presets: dict[str, SphinxConfig] = {
         "default": SphinxConfig(),
+        "contexts": SphinxConfig(reject=False, absorb=False),
+        "reject": SphinxConfig(absorb=False),
+        "typed_grammar": SphinxConfig(reject=False, absorb=False, full_grammar=True),
+        "strict": SphinxConfig(min_score_ratio=-0.0022, safety_min_score_ratio=-0.0026),
         "plain": SphinxConfig(
             vad=VadConfig(max_segment_seconds=60.0),
             max_command_seconds=1e9,
@@ -93,8 +110,35 @@ def _model_dir() -> str:
     return str(get_model_path())
 
 
-def grammar_for(phrases: list[str], has_word: set[str]) -> tuple[str, list[str]]:
-    """A JSGF grammar of the phrases whose words are all pronounceable, and those left out."""
+NOT_COMMANDS: Final[tuple[str, ...]] = (
+    # Common short replies and sounds (a generic list, not taken from the benchmark): in the
+    # grammar they give short other speech somewhere to go besides a command.
+    "yes",
+    "yeah",
+    "no",
+    "okay",
+    "thank you",
+    "thanks",
+    "right",
+    "alright",
+    "fine",
+    "oh",
+    "hmm",
+    "well",
+    "sorry",
+    "please",
+)
+"""Whole utterances that are decoded like phrases but mean nothing (SphinxConfig.reject)."""
+
+
+def grammar_for(
+    phrases: list[str], has_word: set[str], others: list[str] | None = None
+) -> tuple[str, list[str]]:
+    """A JSGF grammar of the phrases whose words are all pronounceable, and those left out.
+
+    `others` are extra alternatives that are not phrases: when one of them fits the audio
+    best, the segment is not a command.
+    """
     usable: list[str] = []
     skipped: list[str] = []
     for phrase in phrases:
@@ -102,7 +146,8 @@ def grammar_for(phrases: list[str], has_word: set[str]) -> tuple[str, list[str]]
             usable.append(phrase)
         else:
             skipped.append(phrase)
-    body = " | ".join(usable)
+    extra = [o for o in others or [] if o not in usable and all(w in has_word for w in o.split())]
+    body = " | ".join(usable + extra)
     return f"#JSGF V1.0;\ngrammar commands;\npublic <command> = {body};\n", skipped
 
 
@@ -135,14 +180,44 @@ class SphinxRecognizer:
         self,
         config: SphinxConfig | None = None,
         phrases: dict[str, Intent] | None = None,
+        contexts: dict[ListenContext, dict[str, Intent]] | None = None,
+        context: ListenContext = ListenContext.COMMANDS,
     ) -> None:
         self.config = config or SphinxConfig()
-        self._table = dict(phrases) if phrases is not None else dict(PHRASE_TABLE)
+        if contexts is None:
+            if phrases is not None:
+                contexts = {ctx: dict(phrases) for ctx in ListenContext}
+            elif self.config.full_grammar:
+                contexts = {ctx: dict(PHRASE_TABLE) for ctx in ListenContext}
+            else:
+                contexts = {ctx: spoken_table(ctx) for ctx in ListenContext}
+        self._tables = {ListenContext(ctx): dict(table) for ctx, table in contexts.items()}
+        if not self._tables:
+            raise RecognizerError("no listening contexts given")
         self._decoder = self._build_decoder()
+        self._context = ListenContext.COMMANDS
+        self.set_context(context if context in self._tables else next(iter(self._tables)))
         self._vad = EnergyVad(self.config.vad)
-        self.description = f"pocketsphinx {len(self._table)} phrases, model {_model_dir()}/en-us"
+        sizes = "/".join(str(len(t)) for t in self._tables.values())
+        self.description = f"pocketsphinx {sizes} phrases per context, model {_model_dir()}/en-us"
         self.rejected: list[tuple[Segment, str]] = []
         """Why recent segments were not commands (kept short, for tests and --record-dir)."""
+
+    @property
+    def context(self) -> ListenContext:
+        """What the recognizer listens for now."""
+        return self._context
+
+    def set_context(self, context: ListenContext) -> None:
+        """Decode the next segments with this context's grammar (one attribute write)."""
+        context = ListenContext(context)
+        if context not in self._tables:
+            raise RecognizerError(f"no grammar for listening context {context.value!r}")
+        self._context = context
+
+    @staticmethod
+    def _search(context: ListenContext) -> str:
+        return f"ctx_{context.value}"
 
     def _build_decoder(self) -> Any:
         try:
@@ -158,25 +233,24 @@ class SphinxRecognizer:
             )
         except (RuntimeError, ValueError) as exc:
             raise RecognizerError(f"pocketsphinx could not start: {exc}") from None
-        known: set[str] = set()
-        for phrase in self._table:
-            for word in phrase.split():
-                if word in known:
-                    continue
-                if decoder.lookup_word(word) is not None:
-                    known.add(word)
-        used_words = {w for p in self._table for w in p.split()}
+        used_words = {w for t in self._tables.values() for p in t for w in p.split()}
+        others = list(NOT_COMMANDS) if c.reject else []
+        other_words = {w for o in others for w in o.split()}
+        known = {w for w in used_words | other_words if decoder.lookup_word(w) is not None}
         for word, prons in EXTRA_PRONUNCIATIONS.items():
             if word in used_words:
                 _add_pronunciations(decoder, word, prons)
                 known.add(word)
-        phrases = [p for p in grammar_phrases() if p in self._table] or list(self._table)
-        jsgf, skipped = grammar_for(phrases, known)
-        if skipped:
-            # Digits ("6") are typed forms of words already in the grammar.
-            _LOGGER.debug("phrases with unknown words left out: %s", skipped)
-        decoder.add_jsgf_string("commands", jsgf)
-        decoder.activate_search("commands")
+        order = grammar_phrases()
+        everything = [p for t in self._tables.values() for p in t]
+        for context, table in self._tables.items():
+            phrases = [p for p in order if p in table] + [p for p in table if p not in order]
+            ignored = [p for p in everything if p not in table] if c.absorb else []
+            jsgf, skipped = grammar_for(phrases, known, list(dict.fromkeys(others + ignored)))
+            if skipped:
+                # Digits ("6") are typed forms of words already in the grammar.
+                _LOGGER.debug("%s: phrases with unknown words left out: %s", context, skipped)
+            decoder.add_jsgf_string(self._search(context), jsgf)
         if self._uses_phone_loop:
             decoder.add_allphone_file("phones", os.path.join(_model_dir(), "en-us-phone.lm.bin"))
         return decoder
@@ -221,8 +295,9 @@ class SphinxRecognizer:
             return None
         noisy = segment.floor_db > c.denoise_above_floor_db
         samples = wiener_denoise(segment.samples) if c.denoise and noisy else segment.samples
-        text, score = self._decode(samples, "commands")
-        intent = self._table.get(text)
+        context = self._context  # read once: another thread may switch it meanwhile
+        text, score = self._decode(samples, self._search(context))
+        intent = self._tables[context].get(text)
         if intent is None:
             self._reject(segment, f"no phrase ({text!r})")
             return None

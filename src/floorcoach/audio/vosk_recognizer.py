@@ -17,7 +17,14 @@ import numpy.typing as npt
 
 from floorcoach.audio.pcm import RATE_HZ
 from floorcoach.audio.recognizer import Heard
-from floorcoach.commands import PHRASE_TABLE, Command, Intent, grammar_phrases, normalize
+from floorcoach.commands import (
+    Command,
+    Intent,
+    ListenContext,
+    grammar_phrases,
+    normalize,
+    spoken_table,
+)
 from floorcoach.errors import RecognizerError
 from floorcoach.models import find_vosk_model
 
@@ -68,6 +75,8 @@ class VoskRecognizer:
         model: Any = None,
         config: VoskConfig | None = None,
         english: bool = True,
+        contexts: dict[ListenContext, dict[str, Intent]] | None = None,
+        context: ListenContext = ListenContext.COMMANDS,
     ) -> None:
         self.config = config or VoskConfig()
         if model is None:
@@ -77,24 +86,59 @@ class VoskRecognizer:
         else:
             self.model_path = Path(model_path) if model_path else None
         self._model = model
-        table = dict(phrases) if phrases is not None else dict(PHRASE_TABLE)
-        self._table = {self._key(p): intent for p, intent in table.items()}
-        order = grammar_phrases() if phrases is None else sorted(table, key=len, reverse=True)
-        usable = [self._key(p) for p in order if self._known(self._key(p))]
-        missing = sorted(set(self._table) - set(usable))
+        self.has_unk = self._known(UNK)
+        if not self.has_unk:
+            _LOGGER.warning("this Vosk model has no [unk]: other speech may be taken for commands")
+        if contexts is None:
+            if phrases is not None:
+                contexts = {ctx: dict(phrases) for ctx in ListenContext}
+            else:
+                contexts = {ctx: spoken_table(ctx) for ctx in ListenContext}
+        self._tables: dict[ListenContext, dict[str, Intent]] = {}
+        self._grammars: dict[ListenContext, str] = {}
+        for ctx, table in contexts.items():
+            self._tables[ListenContext(ctx)] = {self._key(p): i for p, i in table.items()}
+            self._grammars[ListenContext(ctx)] = self._grammar_for(
+                table, custom=phrases is not None
+            )
+        if not self._tables:
+            raise RecognizerError("no listening contexts given")
+        self._recs: dict[ListenContext, Any] = {}
+        first = next(iter(self._tables))
+        self._context = context if context in self._tables else first
+        self._wanted = self._context
+        sizes = "/".join(str(len(json.loads(g)) - self.has_unk) for g in self._grammars.values())
+        self.description = (
+            f"vosk {sizes} phrases per context{' + [unk]' if self.has_unk else ''}, "
+            f"model {self.model_path or 'preloaded'}"
+        )
+        self.reset()
+
+    def _grammar_for(self, table: dict[str, Intent], custom: bool) -> str:
+        """The JSON grammar of a table's phrases that the model can say, plus [unk]."""
+        keys = {self._key(p) for p in table}
+        order = grammar_phrases() if not custom else sorted(table, key=len, reverse=True)
+        ordered = [self._key(p) for p in order if self._key(p) in keys]
+        ordered += sorted(keys - set(ordered))
+        usable = [p for p in ordered if self._known(p)]
+        missing = sorted(keys - set(usable))
         if missing:
             _LOGGER.debug("phrases with words the model lacks, left out: %s", missing)
         if not usable:
             raise RecognizerError("none of the command phrases are in the Vosk model's vocabulary")
-        self.has_unk = self._known(UNK)
-        if not self.has_unk:
-            _LOGGER.warning("this Vosk model has no [unk]: other speech may be taken for commands")
-        self._grammar = json.dumps(usable + ([UNK] if self.has_unk else []), ensure_ascii=False)
-        self.description = (
-            f"vosk {len(usable)} phrases{' + [unk]' if self.has_unk else ''}, "
-            f"model {self.model_path or 'preloaded'}"
-        )
-        self.reset()
+        return json.dumps(usable + ([UNK] if self.has_unk else []), ensure_ascii=False)
+
+    @property
+    def context(self) -> ListenContext:
+        """What the recognizer listens for now (a switch lands at the next chunk)."""
+        return self._wanted
+
+    def set_context(self, context: ListenContext) -> None:
+        """Switch grammars at the next chunk: the utterance in progress is finished first."""
+        context = ListenContext(context)
+        if context not in self._tables:
+            raise RecognizerError(f"no grammar for listening context {context.value!r}")
+        self._wanted = context
 
     @staticmethod
     def _key(phrase: str) -> str:
@@ -109,26 +153,49 @@ class VoskRecognizer:
         return all(find(word) >= 0 for word in phrase.split())
 
     def reset(self) -> None:
-        """Start a new stream at time zero (a fresh KaldiRecognizer: ~20 ms)."""
-        import vosk
-
-        rec = vosk.KaldiRecognizer(self._model, RATE_HZ, self._grammar)
-        rec.SetWords(True)
-        self._rec = rec
+        """Start a new stream at time zero (the listening context is kept)."""
+        self._context = self._wanted
+        self._rec = self._recognizer(self._context)
+        self._rec.Reset()
         self._samples_in = 0
+        self._offset_samples = 0
         self._early: Intent | None = None
+
+    def _recognizer(self, context: ListenContext) -> Any:
+        """One KaldiRecognizer per context, made once (~20 ms) and reused."""
+        rec = self._recs.get(context)
+        if rec is None:
+            import vosk
+
+            rec = vosk.KaldiRecognizer(self._model, RATE_HZ, self._grammars[context])
+            rec.SetWords(True)
+            self._recs[context] = rec
+        return rec
+
+    def _switch(self) -> list[Heard]:
+        """Finish the old context's utterance, then listen with the wanted grammar."""
+        wanted = self._wanted
+        if wanted == self._context:
+            return []
+        out = self._final(self._rec.FinalResult())
+        self._context = wanted
+        self._rec = self._recognizer(wanted)
+        self._rec.Reset()
+        self._offset_samples = self._samples_in
+        return out
 
     def accept(self, samples: npt.NDArray[np.int16]) -> list[Heard]:
         """Consume a chunk; return commands whose utterance ended inside it."""
+        out = self._switch()
         data = np.asarray(samples, dtype=np.int16).reshape(-1)
         if len(data) == 0:
-            return []
+            return out
         self._samples_in += len(data)
         if self._rec.AcceptWaveform(data.astype("<i2").tobytes()):
-            return self._final(self._rec.Result())
+            return out + self._final(self._rec.Result())
         if self.config.early_safety:
-            return self._partial(self._rec.PartialResult())
-        return []
+            return out + self._partial(self._rec.PartialResult())
+        return out
 
     def flush(self) -> list[Heard]:
         """End of stream: the last utterance's result."""
@@ -137,7 +204,7 @@ class VoskRecognizer:
 
     def _partial(self, raw: str) -> list[Heard]:
         text = " ".join(json.loads(raw).get("partial", "").split())
-        intent = self._table.get(text)
+        intent = self._tables[self._context].get(text)
         if intent is None or not _is_safety(intent) or self._early == intent:
             return []
         self._early = intent
@@ -154,12 +221,13 @@ class VoskRecognizer:
         if UNK in text.split():
             _LOGGER.debug("rejected %r: other speech", text)
             return []
-        intent = self._table.get(text)
+        intent = self._tables[self._context].get(text)
         if intent is None:
             _LOGGER.debug("rejected %r: not one phrase", text)
             return []
-        start = float(words[0]["start"])
-        end = float(words[-1]["end"])
+        offset = self._offset_samples / RATE_HZ
+        start = float(words[0]["start"]) + offset
+        end = float(words[-1]["end"]) + offset
         if end - start > self.config.max_command_seconds:
             _LOGGER.debug("rejected %r: %.1f s is too long for a command", text, end - start)
             return []
