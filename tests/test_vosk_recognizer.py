@@ -141,3 +141,27 @@ def test_english_sentences_are_not_commands(cache: Path) -> None:
     rec = make_recognizer("vosk", EN_MODEL)
     assert isinstance(rec, VoskRecognizer)
     assert run(rec, audio, 1600) == []
+
+
+def test_context_switch_mid_stream_uses_the_new_grammar(ko_model: Any, cache: Path) -> None:
+    from floorcoach.commands import ListenContext
+
+    contexts = {
+        ListenContext.COMMANDS: {"다음": KO_PHRASES["다음"], "정지": KO_PHRASES["정지"]},
+        ListenContext.CONFIRM: {"감사합니다": KO_PHRASES["감사합니다"], "정지": KO_PHRASES["정지"]},
+    }
+    rec = VoskRecognizer(model_path=KO_PATH, model=ko_model, contexts=contexts)
+    assert rec.context is ListenContext.COMMANDS
+    first, spans1 = stream([espeak("다음", cache, voice="ko")], seed=2)
+    second, spans2 = stream([espeak("감사합니다", cache, voice="ko")], seed=3)
+    rec.reset()
+    heard: list[Heard] = []
+    for part in chunks(first, 1600):
+        heard += rec.accept(part)
+    rec.set_context(ListenContext.CONFIRM)
+    for part in chunks(second, 1600):
+        heard += rec.accept(part)
+    heard += rec.flush()
+    assert [h.intent for h in heard] == [KO_PHRASES["다음"], KO_PHRASES["감사합니다"]]
+    offset = len(first) / RATE_HZ  # times stay stream times across the switch
+    assert abs(heard[1].start - (offset + spans2[0][0])) < 0.2
