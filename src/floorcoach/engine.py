@@ -893,6 +893,8 @@ class Engine:
         reports = len(summary["pain_reports"])
         if reports:
             text += f" You reported pain {_times(reports)}; I'll remember that next time."
+        if done == 0:
+            return text + " Rest well, and come back when you're ready."
         return text + " Well done."
 
     # ------------------------------------------------------------ pause and resume
