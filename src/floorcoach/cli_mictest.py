@@ -229,7 +229,9 @@ def run_mictest(args: argparse.Namespace) -> int:
             device=args.input_device,
             engine=args.engine,
             out=print,
-            before=(lambda: voice.say("Testing the microphone. Say pause now.")) if voice else None,
+            before=(lambda: voice.say("Testing the microphone. In a moment, say pause."))
+            if voice
+            else None,
         )
         if voice is not None:
             voice.say(result.spoken_summary())
@@ -276,7 +278,7 @@ def listen(
         before()  # spoken before the microphone opens, so it is not heard as a command
     listener.start()
     out(f"Listening for {seconds:g} s on '{listener.device_name}' with {recognizer.description}.")
-    out("Say a command such as 'pause' or 'next'.")
+    out("Wait a second (it first measures the room), then say a command such as 'pause'.")
     shown = 0
     reported = 0
     deadline = time.monotonic() + seconds
