@@ -42,3 +42,11 @@ def _private_history(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
     path = tmp_path_factory.mktemp("history") / "history.sqlite3"
     monkeypatch.setenv("FLOORCOACH_HISTORY", str(path))
     return path
+
+
+@pytest.fixture(autouse=True)
+def _private_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Tests never read or change the user's own settings file."""
+    path = tmp_path_factory.mktemp("config") / "config.toml"
+    monkeypatch.setenv("FLOORCOACH_CONFIG", str(path))
+    return path

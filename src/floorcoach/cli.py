@@ -21,6 +21,8 @@ SUBCOMMAND_MODULES: Final = (
     "floorcoach.cli_history",
     "floorcoach.cli_standby",
     "floorcoach.cli_questions",
+    "floorcoach.cli_config",
+    "floorcoach.cli_mictest",
 )
 """Each module has `register(subparsers)`; a module that is missing is left out."""
 

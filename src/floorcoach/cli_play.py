@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -11,12 +12,15 @@ from types import FrameType
 from typing import Any
 
 from floorcoach.catalog import Catalog, LoadedRoutine
+from floorcoach.cli_config import add_config_option
+from floorcoach.config import fill_args, load_config, speech_change_saver
 from floorcoach.engine import Engine
 from floorcoach.errors import FloorcoachError
 from floorcoach.runtime import EventLog, Runtime, ScaledClock, read_lines_into
 from floorcoach.session_history import HistoryLink
 from floorcoach.simulate import dry_run
 from floorcoach.text_output import PrintedSpeech
+from floorcoach.views import make_view
 
 
 def register(subparsers: Any) -> None:
@@ -56,10 +60,18 @@ def _add_session_options(play: argparse.ArgumentParser) -> None:
         help="run this many times faster than real time (text mode, demos and tests)",
     )
     play.add_argument("--log", type=Path, help="append one JSON object per event to this file")
-    play.add_argument("--rate-wpm", type=int, default=150, help="speech rate, words per minute")
-    play.add_argument("--voice", default="en-us", help="espeak-ng voice name")
     play.add_argument(
-        "--speech-backend", default="pyttsx3", choices=("pyttsx3", "espeak"), help="synthesizer"
+        "--rate-wpm", type=int, default=None, help="speech rate, words per minute (config: 150)"
+    )
+    play.add_argument(
+        "--volume", type=float, default=None, help="speech volume 0.2-1.0 (config: 1.0)"
+    )
+    play.add_argument("--voice", default=None, help="espeak-ng voice name (config: en-us)")
+    play.add_argument(
+        "--speech-backend",
+        default=None,
+        choices=("pyttsx3", "espeak"),
+        help="synthesizer (config: pyttsx3)",
     )
     play.add_argument("--output-device", help="speaker: device index or name substring")
     play.add_argument(
@@ -82,9 +94,9 @@ def _add_session_options(play: argparse.ArgumentParser) -> None:
     )
     play.add_argument(
         "--engine",
-        default="auto",
+        default=None,
         choices=("auto", "pocketsphinx", "vosk"),
-        help="speech recognizer (auto: Vosk when an English model is installed)",
+        help="speech recognizer (config: auto = Vosk when an English model is installed)",
     )
     play.add_argument("--input-device", help="microphone: device index or name substring")
     play.add_argument(
@@ -99,9 +111,32 @@ def _add_session_options(play: argparse.ArgumentParser) -> None:
         help="history file (default: $FLOORCOACH_HISTORY or ~/.local/share/floorcoach/)",
     )
     play.add_argument("--no-history", action="store_true", help="do not read or write history")
+    display = play.add_mutually_exclusive_group()
+    display.add_argument(
+        "--big",
+        dest="display",
+        action="store_const",
+        const="big",
+        default=None,
+        help="large-type, high-contrast view of the exercise, countdown and last command",
+    )
+    display.add_argument(
+        "--plain",
+        dest="display",
+        action="store_const",
+        const="plain",
+        help="screen-reader friendly: one line per event, no redrawing",
+    )
+    add_config_option(play)
+
+
+def apply_config(args: argparse.Namespace) -> None:
+    """Options not given on the command line come from the settings file (or defaults)."""
+    fill_args(args, load_config(args.config).config)
 
 
 def _play(args: argparse.Namespace) -> int:
+    apply_config(args)
     if not 0 < args.time_scale <= 1000:
         print("floorcoach: --time-scale must be above 0 and at most 1000", file=sys.stderr)
         return 2
@@ -154,17 +189,32 @@ def run_session(
         loaded, options = plan.loaded, plan.options
         if resume_point is not None:
             link.resume_now(resume_point)
-    engine = Engine(loaded, rate_wpm=args.rate_wpm, **options)
-    printed = PrintedSpeech(rate_wpm=args.rate_wpm)
+    engine = Engine(loaded, rate_wpm=args.rate_wpm, volume=args.volume, **options)
+    view = make_view(
+        args.display,
+        names={item.exercise.id: item.exercise.name for item in loaded.items},
+        total=len(loaded.items),
+        note=_note,
+    )
+    quiet = open(os.devnull, "w") if view is not None else None  # the view shows speech
+    printed = PrintedSpeech(quiet, rate_wpm=args.rate_wpm)
     event_log = EventLog(args.log) if args.log else None
+    save_speech = speech_change_saver(args.config, note=_note)
+
+    def on_record(record: dict[str, Any]) -> None:
+        save_speech(record)
+        if link is not None:
+            link.record(record)
+
     runtime = Runtime(
         engine,
         printed,
         clock,
         event_log=event_log,
-        echo=lambda text: print(f"        {text}", flush=True),
-        on_record=link.record if link is not None else None,
+        echo=None if view is not None else lambda text: print(f"        {text}", flush=True),
+        on_record=on_record,
         answer=_question_answer,
+        view=view,
     )
     voice = None
     if not args.no_voice:
@@ -216,6 +266,7 @@ def _attach_voice(
         from floorcoach.voice_output import TeeOutput, VoiceOutput
 
         def make(rate_wpm: int) -> Any:
+            # rendered at full volume: the voice output scales it, so "louder" is instant
             return make_synthesizer(args.speech_backend, args.voice, rate_wpm)
 
         synth = CachedSynthesizer(make(args.rate_wpm), SpeechCache())
@@ -231,6 +282,7 @@ def _attach_voice(
         make_synth=make,
         on_lost=lambda reason: _note(reason),
     )
+    voice.change(args.rate_wpm, args.volume)
     try:
         voice.prerender(dry_run(loaded).said())
     except FloorcoachError as exc:

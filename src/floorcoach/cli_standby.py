@@ -172,9 +172,10 @@ class StandbyEars:
 
 
 def _standby(args: argparse.Namespace) -> int:
-    from floorcoach.cli_play import run_session
+    from floorcoach.cli_play import apply_config, run_session
     from floorcoach.session_history import HistoryLink
 
+    apply_config(args)
     catalog = Catalog.load(args.routines_dir)
     names = routine_names(catalog)
     router = LineRouter(sys.stdin)
@@ -218,7 +219,8 @@ def _standby(args: argparse.Namespace) -> int:
                         if link is not None:
                             link.close()
                         continue
-                routine = point.routine_id if point else request.routine or args.default_routine
+                usual = args.default_routine or args.routine
+                routine = point.routine_id if point else request.routine or usual
                 loaded = catalog.find(routine)
                 voice.close()
                 ears.close()

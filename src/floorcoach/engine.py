@@ -333,6 +333,12 @@ class Engine:
         return self._paused_at is not None
 
     @property
+    def timed_step_end(self) -> float | None:
+        """When the hold, rest or reps in progress end (None: none, or waiting for an answer)."""
+        running = self._running
+        return None if running is None or running.step.tag else running.end
+
+    @property
     def listen_context(self) -> str:
         """What the player is waiting to hear, so a recognizer can narrow its grammar.
 

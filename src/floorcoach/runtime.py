@@ -40,6 +40,8 @@ _LOGGER = logging.getLogger(__name__)
 
 MAX_WAIT_SECONDS: Final = 0.5
 """Upper bound on one wait, so shutdown requests and slow clocks are noticed promptly."""
+VIEW_WAIT_SECONDS: Final = 0.2
+"""With a view showing a countdown, wake often enough for each second to turn over on time."""
 QUEUE_SIZE: Final = 256
 """Events from input threads; when full, the producer blocks briefly (typing is slow)."""
 _TIMED_LINE: Final = re.compile(r"^@\s*(\d+(?:\.\d+)?)\s+(.*)$")
@@ -138,6 +140,7 @@ class Runtime:
         on_context: Callable[[str], None] | None = None,
         on_record: Callable[[dict[str, Any]], None] | None = None,
         answer: Callable[[str], str | None] | None = None,
+        view: Any = None,
     ) -> None:
         self.engine = engine
         self.output = output
@@ -151,6 +154,8 @@ class Runtime:
         self.on_context = on_context
         self.on_record = on_record
         self.answer = answer
+        self.view = view
+        """A display (--big, --plain) fed every record and a tick for its countdown."""
         """Answers a question ("ice or heat?") from its words, or None for no such question."""
         self._context = engine.listen_context
 
@@ -198,6 +203,8 @@ class Runtime:
                 self._step()
             self._drain()
         finally:
+            if self.view is not None:
+                self.view.close()
             self.output.close()
             if self.event_log is not None:
                 self.event_log.close()
@@ -205,12 +212,16 @@ class Runtime:
 
     def _step(self) -> None:
         now = self.clock.now()
+        if self.view is not None:
+            from floorcoach.views import countdown
+
+            self.view.tick(now, countdown(self.engine, now))
         for done in self.output.poll(now):
             self._feed(done)
         for line in self._due_lines(now):
             self._take_line(line, now)
         deadline = self._next_deadline()
-        wait = MAX_WAIT_SECONDS
+        wait = MAX_WAIT_SECONDS if self.view is None else VIEW_WAIT_SECONDS
         if deadline is not None:
             wait = min(wait, max(0.0, self.clock.real_seconds(deadline - now)))
         try:
@@ -328,6 +339,8 @@ class Runtime:
     def _write(self, record: dict[str, Any]) -> None:
         if self.event_log is not None:
             self.event_log.write(record)
+        if self.view is not None:
+            self.view.record(record)
 
 
 def read_lines_into(runtime: Runtime, stream: IO[str]) -> threading.Thread:
