@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from floorcoach.catalog import Catalog
+from floorcoach.history import HistoryStore
 from floorcoach.standby import StandbyAction, parse_standby, routine_names, routines_text
 
 
@@ -106,3 +108,47 @@ def test_power_on_to_session_and_back_to_standby() -> None:
     positions = [out.find(marker) for marker in order]
     assert all(p >= 0 for p in positions), list(zip(order, positions, strict=True))
     assert positions == sorted(positions)
+
+
+def test_reminders_in_standby_snooze_and_stop_by_voice(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        "[reminders]\nenabled = true\nstand_every_minutes = 5\nwalk_enabled = false\n"
+        'stretch_enabled = false\nquiet_from = "00:00"\nquiet_until = "00:00"\n'
+        "min_gap_minutes = 0\nsnooze_minutes = 3\n"
+    )
+    history = tmp_path / "history.sqlite3"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "floorcoach",
+            "standby",
+            "--text",
+            "--no-voice",
+            "--time-scale",
+            "100",
+            "--config",
+            str(config),
+            "--history",
+            str(history),
+        ],
+        input="@330 not now\n@700 stop reminders\n@900 what routines are there\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    stand = [i for i, line in enumerate(lines) if line.startswith("You've been sitting")]
+    snoozed = lines.index("All right, I'll remind you again in three minutes.")
+    off = lines.index("Reminders are off. Say start reminders to turn them back on.")
+    # one at 5 minutes, "not now", one 3 minutes later, "stop reminders", then none
+    assert len(stand) == 2
+    assert stand[0] < snoozed < stand[1] < off
+    assert lines[-1].startswith("You can do: ")
+    with HistoryStore(history) as store:
+        actions = [(r.kind, r.action) for r in store.reminders()]
+    assert ("stand", "given") in actions
+    assert ("stand", "snoozed") in actions

@@ -130,9 +130,14 @@ def _add_session_options(play: argparse.ArgumentParser) -> None:
     add_config_option(play)
 
 
-def apply_config(args: argparse.Namespace) -> None:
-    """Options not given on the command line come from the settings file (or defaults)."""
-    fill_args(args, load_config(args.config).config)
+def apply_config(args: argparse.Namespace) -> Any:
+    """Options not given on the command line come from the settings file (or defaults).
+
+    Returns the validated settings (the reminders table, for standby).
+    """
+    config = load_config(args.config).config
+    fill_args(args, config)
+    return config
 
 
 def _play(args: argparse.Namespace) -> int:

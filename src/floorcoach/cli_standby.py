@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import queue
+import re
 import sys
 import threading
+import time
+from datetime import datetime, timedelta
 from typing import IO, Any, Final
 
 from floorcoach.catalog import Catalog
 from floorcoach.errors import FloorcoachError
+from floorcoach.reminders import ReminderScheduler
 from floorcoach.runtime import Runtime
 from floorcoach.standby import (
     HELP_TEXT,
@@ -22,6 +26,7 @@ from floorcoach.standby import (
 )
 
 POLL_SECONDS: Final = 0.5
+TIMED_LINE: Final = re.compile(r"^@\s*(\d+(?:\.\d+)?)\s+(.*)$")
 AFTER_SESSION: Final = "I'm here when you need me. Say start to go again."
 
 
@@ -175,24 +180,52 @@ def _standby(args: argparse.Namespace) -> int:
     from floorcoach.cli_play import apply_config, run_session
     from floorcoach.session_history import HistoryLink
 
-    apply_config(args)
+    config = apply_config(args)
     catalog = Catalog.load(args.routines_dir)
     names = routine_names(catalog)
     router = LineRouter(sys.stdin)
     voice = StandbyVoice(args)
     ears = StandbyEars(args, router.inbox, standby_phrases(names))
+    clock = StandbyClock(args.time_scale)
+    reminders = _reminders(args, config, catalog, clock)
     voice.open()
     ears.open()
     voice.say(READY_TEXT)
+    waiting: list[tuple[float, str]] = []  # typed '@SECONDS words', held until then
+    ended = False
     try:
         while True:
-            try:
-                item = router.inbox.get(timeout=POLL_SECONDS)
-            except queue.Empty:
-                continue
+            if ended and not waiting:
+                return 0
+            ready = [line for line in waiting if line[0] <= clock.elapsed()]
+            if ready:
+                waiting.remove(ready[0])
+                item: tuple[str, str] | None = ("typed", ready[0][1])
+            else:
+                try:
+                    if ended:
+                        time.sleep(POLL_SECONDS / args.time_scale)
+                        raise queue.Empty
+                    item = router.inbox.get(timeout=POLL_SECONDS / args.time_scale)
+                except queue.Empty:
+                    due = reminders.due(clock.now())
+                    if due is not None:
+                        voice.say(due.text)
+                    continue
             if item is None:
+                if waiting:  # typing has ended, but timed lines are still to come
+                    ended = True
+                    continue
                 return 0  # typed input ended
             source, text = item
+            timed = TIMED_LINE.match(text.strip())
+            if timed:
+                waiting.append((float(timed.group(1)), timed.group(2)))
+                continue
+            reply = reminders.handle(text, clock.now())
+            if reply is not None:
+                voice.say(reply)  # "not now", "stop reminders", "done"
+                continue
             request = parse_standby(text, names)
             if request is None:
                 if source == "typed" and text.strip():
@@ -224,10 +257,12 @@ def _standby(args: argparse.Namespace) -> int:
                 loaded = catalog.find(routine)
                 voice.close()
                 ears.close()
+                reminders.session_started(clock.now())
                 try:
                     run_session(args, catalog, loaded, link, point, router.attach)
                 finally:
                     router.attach(None)
+                    reminders.session_ended(clock.now())
                     if link is not None:
                         link.close()
                 voice.open()
@@ -238,6 +273,71 @@ def _standby(args: argparse.Namespace) -> int:
     finally:
         ears.close()
         voice.close()
+
+
+class StandbyClock:
+    """Local wall-clock time for reminders, running `scale` times faster (tests, demos)."""
+
+    def __init__(self, scale: float = 1.0) -> None:
+        from floorcoach.history import now_local
+
+        self._scale = scale
+        self._start = now_local()
+        self._t0 = time.monotonic()
+
+    def elapsed(self) -> float:
+        """Scaled seconds since standby started."""
+        return (time.monotonic() - self._t0) * self._scale
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=self.elapsed())
+
+
+def _reminders(
+    args: argparse.Namespace, config: Any, catalog: Catalog, clock: StandbyClock
+) -> ReminderScheduler:
+    """Reminders as configured (off unless enabled), kept in the history when it is there."""
+    from pydantic import ValidationError
+
+    from floorcoach.history import open_history_or_none
+    from floorcoach.reminders import ReminderSettings, history_recorder
+
+    try:
+        settings = ReminderSettings.model_validate(config.reminders or {})
+    except ValidationError as exc:
+        for error in exc.errors():
+            key = ".".join(str(part) for part in error["loc"])
+            print(
+                f"floorcoach: [reminders] {key}: {error['msg']}; using the defaults",
+                file=sys.stderr,
+                flush=True,
+            )
+        settings = ReminderSettings()
+    store = None
+    if not args.no_history:
+        store, _reason = open_history_or_none(args.history)
+    start = None
+    if store is not None:
+        sessions = store.sessions()
+        start = sessions[0].started_at.date() if sessions else None
+    record = history_recorder(store) if store is not None else None
+
+    def on_record(entry: Any) -> None:
+        if record is None:
+            return
+        try:
+            record(entry)
+        except FloorcoachError as exc:  # reminders go on without their history
+            print(f"floorcoach: {exc}", file=sys.stderr, flush=True)
+
+    progression = catalog.guidance.progression if catalog.guidance else ()
+    return ReminderScheduler(
+        settings,
+        now=clock.now(),
+        progression=progression,
+        program_start=start,
+        on_record=on_record,
+    )
 
 
 def _progress(args: argparse.Namespace) -> str:
