@@ -19,10 +19,10 @@ from floorcoach.standby import (
     HELP_TEXT,
     READY_TEXT,
     StandbyAction,
+    make_standby_recognizer,
     parse_standby,
     routine_names,
     routines_text,
-    standby_phrases,
 )
 
 POLL_SECONDS: Final = 0.5
@@ -143,23 +143,22 @@ class StandbyVoice:
 class StandbyEars:
     """The microphone while in standby (closed while a session listens for itself)."""
 
-    def __init__(self, args: argparse.Namespace, inbox: queue.Queue[Any], phrases: list[str]):
+    def __init__(self, args: argparse.Namespace, inbox: queue.Queue[Any], names: dict[str, str]):
         self._args = args
         self._inbox = inbox
-        self._phrases = phrases
+        self._names = names
         self._mic: Any = None
+        self._recognizer: Any = None
 
     def open(self) -> None:
         if self._args.text or self._args.no_mic or self._mic is not None:
             return
         try:
             from floorcoach.audio.microphone import MicrophoneListener
-            from floorcoach.audio.recognizer import make_recognizer
 
-            recognizer = make_recognizer(self._args.engine)
-            add = getattr(recognizer, "set_extra_phrases", None)
-            if add is not None:
-                add(self._phrases)
+            if self._recognizer is None:
+                self._recognizer = make_standby_recognizer(self._args.engine, self._names)
+            recognizer = self._recognizer
             self._mic = MicrophoneListener(
                 recognizer,
                 on_heard=lambda heard: self._inbox.put(("heard", heard.text)),
@@ -185,7 +184,7 @@ def _standby(args: argparse.Namespace) -> int:
     names = routine_names(catalog)
     router = LineRouter(sys.stdin)
     voice = StandbyVoice(args)
-    ears = StandbyEars(args, router.inbox, standby_phrases(names))
+    ears = StandbyEars(args, router.inbox, names)
     clock = StandbyClock(args.time_scale)
     reminders = _reminders(args, config, catalog, clock)
     voice.open()

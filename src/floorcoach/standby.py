@@ -6,7 +6,7 @@ import difflib
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 from floorcoach.catalog import Catalog
 from floorcoach.commands import normalize, parse
@@ -23,6 +23,8 @@ LIST_PHRASES: Final = (
 )
 QUESTION_WORDS: Final = ("what", "which", "how", "when", "should", "can", "do", "is", "are")
 STOP_PHRASES: Final = ("goodbye", "good night", "switch off", "shut down")
+QUESTION_SECONDS: Final = 4.0
+"""The longest speech standby decodes (a question); longer is conversation, not for us."""
 READY_TEXT: Final = "I'm ready when you are. Say start to begin your routine."
 HELP_TEXT: Final = (
     "Say start to begin your usual routine, or start and a routine's name. "
@@ -124,3 +126,47 @@ def standby_phrases(names: dict[str, str]) -> list[str]:
     phrases += [f"start {name}" for name in names]
     phrases += list(LIST_PHRASES)
     return phrases
+
+
+def listening_phrases(names: dict[str, str]) -> list[str]:
+    """Standby's whole spoken grammar: its own requests, the questions, reminder replies."""
+    from floorcoach.questions import default_book
+    from floorcoach.reminders import REPLY_PHRASES
+
+    phrases = standby_phrases(names) + ["goodbye", "what can i say"]
+    phrases += default_book().grammar_phrases()
+    phrases += [normalize(p) for replies in REPLY_PHRASES.values() for p in replies]
+    return list(dict.fromkeys(normalize(p) for p in phrases))
+
+
+def make_standby_recognizer(engine: str, names: dict[str, str]) -> Any:
+    """A recognizer that listens only for what standby understands.
+
+    Each phrase maps to a placeholder intent; standby reads the words themselves, with
+    the same `parse_standby` that handles typed lines.
+    """
+    from floorcoach.audio.recognizer import make_recognizer
+    from floorcoach.commands import Intent, ListenContext
+
+    table = {phrase: Intent(query="standby") for phrase in listening_phrases(names)}
+    probe = make_recognizer(engine)
+    if probe.engine == "vosk":
+        from floorcoach.audio.vosk_recognizer import VoskRecognizer
+
+        return VoskRecognizer(
+            model_path=getattr(probe, "model_path", None),
+            contexts={ListenContext.COMMANDS: table},
+        )
+    from dataclasses import replace
+
+    from floorcoach.audio.sphinx_recognizer import SphinxConfig, SphinxRecognizer
+    from floorcoach.audio.vad import VadConfig
+
+    # questions are longer than commands: let a segment run to a sentence's length
+    base = SphinxConfig()
+    config = replace(
+        base,
+        max_command_seconds=QUESTION_SECONDS,
+        vad=replace(base.vad if base.vad else VadConfig(), max_segment_seconds=QUESTION_SECONDS),
+    )
+    return SphinxRecognizer(config=config, contexts={ListenContext.COMMANDS: table})

@@ -36,6 +36,8 @@ ENGINE: Final = "pocketsphinx"
 EXTRA_PRONUNCIATIONS: Final[dict[str, tuple[str, ...]]] = {
     # Alternatives for words people say loosely or the dictionary spells one way only.
     "ouch": ("AW T CH",),
+    # Not in cmudict, but people ask about it by name.
+    "sciatica": ("S AY AE T IH K AH",),
 }
 """Extra pronunciations added to the dictionary (the phrase table itself stays in commands.py)."""
 
