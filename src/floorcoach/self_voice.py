@@ -77,10 +77,11 @@ class LevelTrack:
         return total / (last - first)
 
     def frames(self, start: float, end: float) -> list[float]:
-        """Per-frame energies between two times."""
-        first, last = round(start / FRAME_SECONDS), round(end / FRAME_SECONDS)
+        """Per-frame energies between two times (as many frames for any two equal spans)."""
+        first = round(start / FRAME_SECONDS)
+        count = round((end - start) / FRAME_SECONDS)
         with self._lock:
-            return [self._frames.get(i, 0.0) for i in range(first, last)]
+            return [self._frames.get(i, 0.0) for i in range(first, first + count)]
 
 
 @dataclass(frozen=True)
