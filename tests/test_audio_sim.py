@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +14,7 @@ from floorcoach.audio.synth import make_synthesizer
 from floorcoach.audio_sim import run_on_audio_clock
 from floorcoach.catalog import Catalog
 from floorcoach.simulate import Simulation
+from floorcoach_cli import run
 
 
 def _player() -> CachedSynthesizer:
@@ -53,26 +52,18 @@ def test_mic_wav_simulation_hears_the_user_and_writes_what_the_player_said(
     user = tmp_path / "user.wav"
     write_wav(user, Pcm(samples))
     out, log = tmp_path / "out.wav", tmp_path / "events.jsonl"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "floorcoach",
-            "play",
-            "quick-test",
-            "--mic-wav",
-            str(user),
-            "--speak-to",
-            str(out),
-            "--log",
-            str(log),
-            "--engine",
-            "pocketsphinx",
-        ],
-        capture_output=True,
-        text=True,
+    result = run(
+        "play",
+        "quick-test",
+        "--mic-wav",
+        str(user),
+        "--speak-to",
+        str(out),
+        "--log",
+        str(log),
+        "--engine",
+        "pocketsphinx",
         timeout=180,
-        check=False,
     )
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in log.read_text().splitlines()]

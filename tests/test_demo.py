@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from floorcoach.audio.pcm import read_wav
+from floorcoach_cli import run
 
 
 def test_demo_writes_audio_and_a_transcript(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "floorcoach", "demo", "--log", "events.jsonl"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run("demo", "--log", "events.jsonl", cwd=tmp_path, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     audio = read_wav(tmp_path / "demo.wav")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from floorcoach_cli import run
 from virtual_audio import VirtualAudio
 
 LIVE = Path(__file__).parent / "fixtures" / "live"
@@ -26,14 +27,8 @@ def test_no_sound_server_means_printed_speech_and_typed_commands(tmp_path: Path)
     env = dict(os.environ)
     env["PULSE_SERVER"] = f"unix:{tmp_path}/no-such-server"
     env["XDG_RUNTIME_DIR"] = str(tmp_path)
-    result = subprocess.run(
-        [sys.executable, "-m", "floorcoach", "play", "tiny", "--routines-dir", str(LIVE)],
-        input="@3 stop\n@4 stop\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
+    result = run(
+        "play", "tiny", "--routines-dir", str(LIVE), input="@3 stop\n@4 stop\n", env=env, timeout=60
     )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr

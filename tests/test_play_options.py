@@ -3,31 +3,23 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
+from floorcoach_cli import run
+
 
 def _play(*extra: str, script: str = "", env: dict[str, str] | None = None) -> str:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "floorcoach",
-            "play",
-            "quick-test",
-            "--text",
-            "--time-scale",
-            "50",
-            "--no-history",
-            *extra,
-        ],
+    result = run(
+        "play",
+        "quick-test",
+        "--text",
+        "--time-scale",
+        "50",
+        "--no-history",
+        *extra,
         input=script,
-        capture_output=True,
-        text=True,
         timeout=120,
-        check=False,
         env=env,
     )
     assert result.returncode == 0, result.stderr
@@ -72,25 +64,17 @@ def test_speech_changed_by_voice_is_remembered(tmp_path: Path) -> None:
 def test_a_bad_setting_is_named_and_the_default_used(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[speech]\nrate_wpm = "fast"\ncolour = "red"\n')
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "floorcoach",
-            "play",
-            "quick-test",
-            "--text",
-            "--time-scale",
-            "50",
-            "--no-history",
-            "--config",
-            str(config),
-        ],
+    result = run(
+        "play",
+        "quick-test",
+        "--text",
+        "--time-scale",
+        "50",
+        "--no-history",
+        "--config",
+        str(config),
         input="@3 stop\n@4 stop\n",
-        capture_output=True,
-        text=True,
         timeout=120,
-        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "rate_wpm" in result.stderr

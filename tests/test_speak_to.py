@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from floorcoach.audio.pcm import read_wav
+from floorcoach_cli import run
 from test_live_voice import _onsets
 
 
@@ -19,24 +18,16 @@ def test_a_session_is_rendered_to_a_wav_with_tones_on_schedule(tmp_path: Path) -
     log = tmp_path / "events.jsonl"
     script = tmp_path / "user.txt"
     script.write_text("# what the user says\n@40 pause\n@44 resume\n")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "floorcoach",
-            "play",
-            "quick-test",
-            "--speak-to",
-            str(out),
-            "--script",
-            str(script),
-            "--log",
-            str(log),
-        ],
-        capture_output=True,
-        text=True,
+    result = run(
+        "play",
+        "quick-test",
+        "--speak-to",
+        str(out),
+        "--script",
+        str(script),
+        "--log",
+        str(log),
         timeout=120,
-        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "wrote" in result.stdout
@@ -57,22 +48,14 @@ def test_a_session_is_rendered_to_a_wav_with_tones_on_schedule(tmp_path: Path) -
 def test_bad_script_lines_are_one_clear_error(tmp_path: Path) -> None:
     script = tmp_path / "user.txt"
     script.write_text("pause at some point\n")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "floorcoach",
-            "play",
-            "quick-test",
-            "--speak-to",
-            str(tmp_path / "x.wav"),
-            "--script",
-            str(script),
-        ],
-        capture_output=True,
-        text=True,
+    result = run(
+        "play",
+        "quick-test",
+        "--speak-to",
+        str(tmp_path / "x.wav"),
+        "--script",
+        str(script),
         timeout=60,
-        check=False,
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +9,7 @@ import pytest
 from floorcoach.catalog import Catalog
 from floorcoach.history import HistoryStore
 from floorcoach.standby import StandbyAction, parse_standby, routine_names, routines_text
+from floorcoach_cli import run
 
 
 @pytest.fixture(scope="module")
@@ -75,23 +74,7 @@ def test_power_on_to_session_and_back_to_standby() -> None:
             "",
         ]
     )
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "floorcoach",
-            "standby",
-            "--text",
-            "--time-scale",
-            "50",
-            "--no-voice",
-        ],
-        input=script,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run("standby", "--text", "--time-scale", "50", "--no-voice", input=script, timeout=120)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     order = [
@@ -118,26 +101,18 @@ def test_reminders_in_standby_snooze_and_stop_by_voice(tmp_path: Path) -> None:
         "min_gap_minutes = 0\nsnooze_minutes = 3\n"
     )
     history = tmp_path / "history.sqlite3"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "floorcoach",
-            "standby",
-            "--text",
-            "--no-voice",
-            "--time-scale",
-            "100",
-            "--config",
-            str(config),
-            "--history",
-            str(history),
-        ],
+    result = run(
+        "standby",
+        "--text",
+        "--no-voice",
+        "--time-scale",
+        "100",
+        "--config",
+        str(config),
+        "--history",
+        str(history),
         input="@330 not now\n@700 stop reminders\n@900 what routines are there\n",
-        capture_output=True,
-        text=True,
         timeout=60,
-        check=False,
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
