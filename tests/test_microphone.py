@@ -91,7 +91,8 @@ def test_commands_spoken_into_the_virtual_mic_are_heard(
     virtual_audio: VirtualAudio, tmp_path: Path, device: str | None
 ) -> None:
     said = ["pause", "next", "stop"]
-    audio, _ = stream([espeak(t, tmp_path) for t in said], gap_seconds=0.8)
+    # generous gaps: the VAD measures the room first, and no two words share a segment
+    audio, _ = stream([espeak(t, tmp_path) for t in said], gap_seconds=1.5)
     wav_path = tmp_path / "said.wav"
     with wave.open(str(wav_path), "wb") as wav:
         wav.setnchannels(1)
