@@ -56,7 +56,7 @@ def test_losing_the_sound_server_mid_session_carries_on_in_text(tmp_path: Path) 
                 "--log",
                 str(log),
             ],
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -68,12 +68,20 @@ def test_losing_the_sound_server_mid_session_carries_on_in_text(tmp_path: Path) 
             assert process.poll() is None, process.communicate()
             time.sleep(0.1)
         subprocess.run(["pulseaudio", "--kill"], env=audio.env, check=False, timeout=10)
-        out, err = process.communicate(timeout=180)
+        deadline = time.monotonic() + 20
+        while not any(r.get("kind") == "notice" for r in _records(log)):
+            assert time.monotonic() < deadline, "the loss was never noticed"
+            time.sleep(0.1)
+        time.sleep(3.0)  # the session goes on in text; then the user ends it by typing
+        out, err = process.communicate("stop\nstop\n", timeout=60)
     finally:
         audio.stop()
     assert process.returncode == 0, err
     assert "Traceback" not in err
     assert "speech will be printed instead" in err
     assert "That's the end of today's session." in out
+    records = _records(log)
+    lost_at = next(r["t"] for r in records if r["kind"] == "notice")
+    assert any(r["kind"] == "say" and r["t"] > lost_at + 2.0 for r in records)  # went on
     said = [r["text"] for r in _records(log) if r["kind"] == "say"]
     assert "I can't hear the microphone. You can type commands; I'll keep trying." in said
