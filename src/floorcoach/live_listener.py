@@ -70,6 +70,7 @@ class LiveListener:
             record_dir=self._record_dir,
             on_error=self._on_lost,
             gate=self._gate,
+            reference=self._reference(),
         )
         self._runtime.on_context = self._set_context
         try:
@@ -84,6 +85,13 @@ class LiveListener:
         self._closed.set()
         if self._mic is not None:
             self._mic.stop()
+
+    def _reference(self) -> Any:
+        """What the speaker sounded, for the echo canceller (None: no speaker, no echo)."""
+        sounded = getattr(self._speaker, "sounded", None)
+        if sounded is None:
+            return None
+        return sounded
 
     def _on_heard(self, heard: RecognizedHeard) -> None:
         self._runtime.post(Heard(heard.intent, self._clock.now(), heard.text))

@@ -19,6 +19,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from floorcoach.audio.echo_canceller import EchoCanceller
 from floorcoach.audio.pcm import RATE_HZ, resample
 from floorcoach.audio.recognizer import CommandRecognizer, Heard
 from floorcoach.errors import AudioDeviceError
@@ -33,6 +34,7 @@ HEARD_QUEUE_SIZE: Final = 64
 """Commands waiting for the runtime; when full the oldest is dropped (it is stale anyway)."""
 _POLL_SECONDS: Final = 0.1
 ECHO_LEARN_SECONDS: Final = 4.0
+REFERENCE_LEAD_SECONDS: Final = 0.05
 
 
 class MicrophoneListener:
@@ -47,6 +49,7 @@ class MicrophoneListener:
         queue_chunks: int = QUEUE_CHUNKS,
         on_error: Callable[[AudioDeviceError], None] | None = None,
         gate: EchoGate | None = None,
+        reference: Callable[[float, int], npt.NDArray[np.float32]] | None = None,
     ) -> None:
         self.recognizer = recognizer
         self.on_heard = on_heard
@@ -68,6 +71,10 @@ class MicrophoneListener:
         self._opening_rate_hz = RATE_HZ
         self._samples_done = 0
         self.gate = gate or EchoGate()
+        self._reference = reference
+        """What the player sounded (monotonic start, sample count at 16 kHz): with it, the
+        player's echo is cancelled before anyone listens."""
+        self._canceller = EchoCanceller() if reference is not None else None
         self._quiet_since = 0.0
         self._learned_at = 0.0
         self._wav: wave.Wave_write | None = None
@@ -241,9 +248,15 @@ class MicrophoneListener:
             self._wav.writeframes(samples.astype("<i2").tobytes())
         t0 = self._first_block_at if self._first_block_at is not None else self._stream_t0
         start = t0 + self._samples_done / RATE_HZ
+        arrived = len(samples)
+        if self._canceller is not None and self._reference is not None:
+            # asked for a little early, so the echo always lags its reference (causal)
+            played = self._reference(start - REFERENCE_LEAD_SECONDS, len(samples))
+            cleaned = self._canceller.process(samples.astype(np.float32) / 32768.0, played)
+            samples = np.clip(np.round(cleaned * 32768.0), -32768, 32767).astype(np.int16)
         if self.gate.mic is not None:
             self.gate.mic.add(start, samples.astype(np.float32) / 32768.0, RATE_HZ)
-        self._samples_done += len(samples)
+        self._samples_done += arrived
         end = t0 + self._samples_done / RATE_HZ
         heard_any = False
         for heard in self.recognizer.accept(samples):

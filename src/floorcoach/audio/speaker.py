@@ -100,6 +100,8 @@ class _Item:
     ended_at: float | None = None
     interrupted: bool = False
     notified: bool = field(default=False)
+    reference: npt.NDArray[np.float32] | None = None
+    """The same sound at 16 kHz as it was given (before resampling to the device)."""
 
     @property
     def seconds(self) -> float:
@@ -279,6 +281,7 @@ class DeviceSpeaker:
         # Conversion happens here, on the caller's thread, so the callback only copies.
         samples = resample(pcm.samples, pcm.rate_hz, self.rate_hz).astype(np.float32) / 32768.0
         item = _Item(next(self._ids), label, samples, self.rate_hz, at, on_done)
+        item.reference = pcm.to_rate(RATE_HZ).to_float()
         with self._lock:
             self._queue.append(item)
         return item.id
@@ -321,6 +324,30 @@ class DeviceSpeaker:
             self._device_lost(f"the speaker '{self.device_name}' failed ({exc}); {_PRINTED}")
         finally:
             self._flushing = False
+
+    def sounded(self, start: float, samples: int) -> npt.NDArray[np.float32]:
+        """What the speaker sounded from `start` (monotonic) for `samples` at 16 kHz.
+
+        Built from each playback's own 16 kHz samples placed at the time it started
+        sounding (and cut where it was stopped): one continuous, unaliased signal per
+        utterance, which is what an echo canceller needs as its reference.
+        """
+        out = np.zeros(samples, dtype=np.float32)
+        end = start + samples / RATE_HZ
+        with self._lock:
+            items = list(self._history)
+        for item in items:
+            if item.started_at is None or item.reference is None:
+                continue
+            stop = item.ended_at if item.interrupted and item.ended_at else item.expected_end()
+            if item.started_at >= end or stop <= start:
+                continue
+            offset = round((item.started_at - start) * RATE_HZ)
+            length = min(len(item.reference), round((stop - item.started_at) * RATE_HZ))
+            a, b = max(0, offset), min(samples, offset + length)
+            if a < b:
+                out[a:b] += item.reference[a - offset : b - offset]
+        return out
 
     def now_playing(self) -> Playing | None:
         """The playback sounding now, or committed to the device and about to sound."""
