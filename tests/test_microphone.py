@@ -90,7 +90,9 @@ def test_unknown_device_is_one_clear_error(virtual_audio: VirtualAudio) -> None:
 def test_commands_spoken_into_the_virtual_mic_are_heard(
     virtual_audio: VirtualAudio, tmp_path: Path, device: str | None
 ) -> None:
-    said = ["pause", "next", "stop"]
+    # words this recognizer hears reliably (12/12 offline through a 44.1 kHz round trip);
+    # its accuracy on harder words is measured by scripts/bench_commands, not asserted here
+    said = ["resume", "how long", "that hurts"]
     # generous gaps: the VAD measures the room first, and no two words share a segment
     audio, _ = stream([espeak(t, tmp_path) for t in said], gap_seconds=1.5)
     wav_path = tmp_path / "said.wav"
@@ -124,10 +126,9 @@ def test_commands_spoken_into_the_virtual_mic_are_heard(
     assert [(h.text, round(h.start, 2)) for h in got] == [
         (h.text, round(h.start, 2)) for h in again
     ]
-    # One command per word spoken, the safety word right (pocketsphinx's accuracy on the
-    # others is measured by scripts/bench_commands, not asserted here).
-    assert len(got) == len(said)
-    assert got[-1].intent == Intent(command=Command.STOP)
+    # One command per word spoken, each the right one, the safety phrase last.
+    assert [h.text for h in got] == said
+    assert got[-1].intent == Intent(command=Command.PAIN)
     lines = recording.with_suffix(".heard.jsonl").read_text().splitlines()
     assert [json.loads(line)["command"] for line in lines] == [h.intent.value for h in got]
 
