@@ -201,3 +201,24 @@ def test_trim_silence_keeps_short_margins_without_clicks() -> None:
     assert trimmed.samples[0] == 0
     assert trimmed.samples[-1] == 0
     assert trim_silence(Pcm.silence(1.0)).seconds == 0.0
+
+
+def test_a_silent_pyttsx3_render_is_tried_again_never_returned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import numpy as np
+
+    from floorcoach.audio.pcm import Pcm
+    from floorcoach.audio.synth import Pyttsx3Synthesizer
+    from floorcoach.errors import FloorcoachError
+
+    synth = make_synthesizer("pyttsx3")
+    assert isinstance(synth, Pyttsx3Synthesizer)
+    silent = Pcm(np.zeros(16000, dtype=np.int16))
+    spoken = synth.render("Relax your shoulders")
+    results = [silent, spoken]
+    monkeypatch.setattr(synth, "_render_once", lambda _words: results.pop(0))
+    assert synth.render("Relax your shoulders") is spoken
+    monkeypatch.setattr(synth, "_render_once", lambda _words: silent)
+    with pytest.raises(FloorcoachError, match="keeps rendering silence"):
+        synth.render("Relax your shoulders")

@@ -103,7 +103,12 @@ class VoiceOutput:
         current = self._current()
         if should_cut(current, say):
             self._speaker.stop()
-        pcm = self._scaled(self._synth.render(say.text))
+        try:
+            pcm = self._scaled(self._synth.render(say.text))
+        except FloorcoachError as exc:  # the voice failed: the session goes on in text
+            self._lose(str(exc))
+            self._post(SpeechDone(say.utterance_id, now))
+            return
         self._play(pcm, say, say.text)
 
     def cue(self, cue: CueKind, now: float) -> None:

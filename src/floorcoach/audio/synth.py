@@ -224,6 +224,11 @@ def _resolve_pyttsx3_voice(engine: Any, voice: str) -> str:
     )
 
 
+SILENT_RENDER_RETRIES: Final = 3
+SILENT_PEAK: Final = 30
+"""int16 peak below which a render of real words counts as silence (about -60 dBFS)."""
+
+
 class Pyttsx3Synthesizer:
     """pyttsx3 over espeak-ng via save_to_file (never say(): it plays through aplay, unreliably)."""
 
@@ -252,10 +257,25 @@ class Pyttsx3Synthesizer:
         return settings_key(self.backend, self._settings)
 
     def render(self, text: str) -> Pcm:
-        """Speak `text` into a temporary WAV and return it trimmed, at 16 kHz."""
+        """Speak `text` into a temporary WAV and return it trimmed, at 16 kHz.
+
+        pyttsx3 now and then hands back a file of the right length that is all silence
+        (seen once in ~900 renders); such a render is tried again, never returned, since
+        the cache would keep the silence for good.
+        """
         words = normalize_text(text)
         if not words:
             return Pcm.silence(0.0)
+        for _attempt in range(SILENT_RENDER_RETRIES):
+            pcm = self._render_once(words)
+            if len(pcm.samples) and int(np.max(np.abs(pcm.samples))) > SILENT_PEAK:
+                return pcm
+            _LOGGER.warning("pyttsx3 rendered silence for %r; trying again", words)
+        raise FloorcoachError(
+            f"pyttsx3 keeps rendering silence for {words!r}; try --speech-backend espeak"
+        )
+
+    def _render_once(self, words: str) -> Pcm:
         path = self._tmp_dir / f"{uuid.uuid4().hex}.wav"
         try:
             with _PYTTSX3_LOCK:
