@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import queue
-import re
 import sys
 import threading
 import time
@@ -14,7 +13,7 @@ from typing import IO, Any, Final
 from floorcoach.catalog import Catalog
 from floorcoach.errors import FloorcoachError
 from floorcoach.reminders import ReminderScheduler
-from floorcoach.runtime import Runtime
+from floorcoach.runtime import Runtime, parse_timed_line
 from floorcoach.standby import (
     HELP_TEXT,
     READY_TEXT,
@@ -26,7 +25,6 @@ from floorcoach.standby import (
 )
 
 POLL_SECONDS: Final = 0.5
-TIMED_LINE: Final = re.compile(r"^@\s*(\d+(?:\.\d+)?)\s+(.*)$")
 AFTER_SESSION: Final = "I'm here when you need me. Say start to go again."
 
 
@@ -217,9 +215,9 @@ def _standby(args: argparse.Namespace) -> int:
                     continue
                 return 0  # typed input ended
             source, text = item
-            timed = TIMED_LINE.match(text.strip())
-            if timed:
-                waiting.append((float(timed.group(1)), timed.group(2)))
+            timed = parse_timed_line(text)
+            if timed is not None:
+                waiting.append(timed)
                 continue
             reply = reminders.handle(text, clock.now())
             if reply is not None:

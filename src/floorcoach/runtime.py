@@ -47,6 +47,12 @@ QUEUE_SIZE: Final = 256
 _TIMED_LINE: Final = re.compile(r"^@\s*(\d+(?:\.\d+)?)\s+(.*)$")
 
 
+def parse_timed_line(text: str) -> tuple[float, str] | None:
+    """'@12.5 pause' -> (12.5, 'pause'): words typed for a session time; None otherwise."""
+    match = _TIMED_LINE.match(text.strip())
+    return (float(match.group(1)), match.group(2)) if match else None
+
+
 class Clock(Protocol):
     """Session time in seconds, and how long to wait in real time to reach a session time."""
 
@@ -167,9 +173,9 @@ class Runtime:
 
     def post_line(self, text: str) -> None:
         """A typed line; '@12.5 pause' means 'say pause at 12.5 s of session time'."""
-        match = _TIMED_LINE.match(text.strip())
-        if match:
-            self._queue.put(_Line(match.group(2), float(match.group(1))))
+        timed = parse_timed_line(text)
+        if timed is not None:
+            self._queue.put(_Line(timed[1], timed[0]))
         else:
             self._queue.put(_Line(text))
 

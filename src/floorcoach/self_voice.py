@@ -10,7 +10,6 @@ seconds) and the audio-clock simulation (session seconds): only the time base di
 from __future__ import annotations
 
 import math
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from floorcoach.commands import NUMBER_WORDS, Command, Intent
+from floorcoach.commands import NUMBER_WORDS, Command, Intent, normalize
 
 BARGE_IN: Final = frozenset({Command.PAUSE, Command.STOP, Command.PAIN})
 """Commands that must get through while the player is talking."""
@@ -94,8 +93,8 @@ class PlayerSpeech:
 
 
 def _words(text: str) -> set[str]:
-    """Words as a recognizer would write them ("10" is "ten")."""
-    words = set(re.sub(r"[^a-z0-9' ]+", " ", text.lower()).replace("'", "").split())
+    """Words as a recognizer would write them ("10" is "ten", "it's" is "it is")."""
+    words = normalize(text).split()
     return {NUMBER_WORDS[int(w)] if w.isdigit() and int(w) <= 10 else w for w in words}
 
 

@@ -11,7 +11,9 @@ from floorcoach.audio.speaker import FileSpeaker
 from floorcoach.audio.speech_cache import CachedSynthesizer
 from floorcoach.catalog import LoadedRoutine
 from floorcoach.commands import parse
+from floorcoach.errors import FloorcoachError
 from floorcoach.events import PlayCue
+from floorcoach.runtime import parse_timed_line
 from floorcoach.simulate import DryRun, ScriptedLine, Simulation
 
 
@@ -60,14 +62,10 @@ def read_script(path: Path) -> list[ScriptedLine]:
         text = raw.strip()
         if not text or text.startswith("#"):
             continue
-        head, _, rest = text.partition(" ")
-        try:
-            at = float(head.removeprefix("@"))
-        except ValueError:
-            from floorcoach.errors import FloorcoachError
-
+        timed = parse_timed_line(text if text.startswith("@") else f"@{text}")
+        if timed is None:
             raise FloorcoachError(
                 f"{path}:{number}: expected '@SECONDS words', e.g. '@12.5 pause' (got {text!r})"
-            ) from None
-        lines.append(ScriptedLine(at, rest.strip()))
+            )
+        lines.append(ScriptedLine(timed[0], timed[1].strip()))
     return lines
