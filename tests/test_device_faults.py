@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from floorcoach_cli import run
+from floorcoach_cli import command, run
 from virtual_audio import VirtualAudio
 
 LIVE = Path(__file__).parent / "fixtures" / "live"
@@ -45,17 +44,7 @@ def test_losing_the_sound_server_mid_session_carries_on_in_text(tmp_path: Path) 
     log = tmp_path / "events.jsonl"
     try:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "floorcoach",
-                "play",
-                "tiny",
-                "--routines-dir",
-                str(LIVE),
-                "--log",
-                str(log),
-            ],
+            command("play", "tiny", "--routines-dir", str(LIVE), "--log", str(log)),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

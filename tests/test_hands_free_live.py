@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 from floorcoach.audio.pcm import Pcm, write_wav
 from floorcoach.audio.synth import make_synthesizer
 from floorcoach.commands import parse
+from floorcoach_cli import command
 from virtual_audio import VirtualAudio, loud_seconds, read_wav_mono
 
 LIVE = Path(__file__).parent / "fixtures" / "live"
@@ -89,10 +89,7 @@ def test_a_session_runs_hands_free_on_the_virtual_devices(
     recording = virtual_audio.start_speaker_recording(tmp_path / "speaker.wav")
     log_path = tmp_path / "events.jsonl"
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "floorcoach",
+        command(
             "-v",
             "play",
             "hands-free",
@@ -104,7 +101,7 @@ def test_a_session_runs_hands_free_on_the_virtual_devices(
             "pocketsphinx",
             "--record-dir",
             str(tmp_path / "mic"),
-        ],
+        ),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

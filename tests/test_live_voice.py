@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from floorcoach.audio.cues import render_cue
+from floorcoach_cli import command
 from virtual_audio import VirtualAudio, loud_seconds, read_wav_mono
 
 LIVE = Path(__file__).parent / "fixtures" / "live"
@@ -41,17 +41,7 @@ def test_session_is_spoken_on_schedule(virtual_audio: VirtualAudio, tmp_path: Pa
     recording = virtual_audio.start_speaker_recording(tmp_path / "speaker.wav")
     log = tmp_path / "events.jsonl"
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "floorcoach",
-            "play",
-            "tiny",
-            "--routines-dir",
-            str(LIVE),
-            "--log",
-            str(log),
-        ],
+        command("play", "tiny", "--routines-dir", str(LIVE), "--log", str(log)),
         input="",
         capture_output=True,
         text=True,

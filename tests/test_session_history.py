@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 from floorcoach.history import HistoryStore
+from floorcoach_cli import command, run
 
 
 def _play(
     history: Path, *extra: str, script: str = "", routine: str | None = "quick-test"
 ) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "floorcoach"]
-    command += ["resume"] if routine is None else ["play", routine]
-    command += ["--text", "--time-scale", "100", "--history", str(history), *extra]
-    return subprocess.run(
-        command, input=script, capture_output=True, text=True, timeout=120, check=False
+    start = ["resume"] if routine is None else ["play", routine]
+    return run(
+        *start,
+        "--text",
+        "--time-scale",
+        "100",
+        "--history",
+        history,
+        *extra,
+        input=script,
+        timeout=120,
     )
 
 
@@ -44,10 +50,7 @@ def test_a_cut_off_session_resumes_where_it_stopped(tmp_path: Path) -> None:
     history = tmp_path / "history.sqlite3"
     log = tmp_path / "cut.jsonl"
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "floorcoach",
+        command(
             "play",
             "quick-test",
             "--text",
@@ -57,7 +60,7 @@ def test_a_cut_off_session_resumes_where_it_stopped(tmp_path: Path) -> None:
             str(history),
             "--log",
             str(log),
-        ],
+        ),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from floorcoach.standby import (
     parse_standby,
     routine_names,
 )
+from floorcoach_cli import command
 from virtual_audio import VirtualAudio
 
 LIVE = Path(__file__).parent / "fixtures" / "live"
@@ -101,16 +101,7 @@ def test_standby_to_session_to_standby_by_voice(
 
     start, bye = clip("start tiny"), clip("goodbye")
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "floorcoach",
-            "standby",
-            "--routines-dir",
-            str(LIVE),
-            "--engine",
-            "pocketsphinx",
-        ],
+        command("standby", "--routines-dir", str(LIVE), "--engine", "pocketsphinx"),
         stdin=subprocess.PIPE,  # kept open: standby must not end for want of typing
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 from floorcoach.catalog import Catalog
+from floorcoach_cli import command
 
 SCRIPT = "\n".join(
     [
@@ -26,18 +26,7 @@ def _play(routine: str, script: str, log: Path, scale: float = 50) -> subprocess
     typed.write_text(script)
     with typed.open() as stdin:
         return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "floorcoach",
-                "play",
-                routine,
-                "--text",
-                "--time-scale",
-                str(scale),
-                "--log",
-                str(log),
-            ],
+            command("play", routine, "--text", "--time-scale", str(scale), "--log", str(log)),
             stdin=stdin,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
