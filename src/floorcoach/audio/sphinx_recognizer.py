@@ -17,6 +17,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from floorcoach.audio.phrase_verifier import OTHER, PhraseVerifier, verifier_dir
 from floorcoach.audio.recognizer import Heard
 from floorcoach.audio.vad import EnergyVad, Segment, VadConfig, wiener_denoise
 from floorcoach.commands import (
@@ -27,7 +28,7 @@ from floorcoach.commands import (
     grammar_phrases,
     spoken_table,
 )
-from floorcoach.errors import RecognizerError
+from floorcoach.errors import ModelNotFoundError, RecognizerError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -69,6 +70,16 @@ class SphinxConfig:
     """Put NOT_COMMANDS in every grammar, so "yes" or "okay" is not forced onto a command."""
     absorb: bool = True
     """Decode other contexts' phrases too, and ignore them ("four" while counting along)."""
+    verifier: bool = False
+    """Check each segment with the trained phrase verifier (audio/phrase_verifier.py)."""
+    verifier_only: bool = False
+    """Let the verifier alone decide (no grammar decode): for the benchmark's comparison."""
+    agree_probability: float = 0.5
+    """Verifier probability of the decoder's intent needed when both agree."""
+    safety_agree_probability: float = 0.3
+    alone_probability: float = 0.9
+    """Verifier probability needed to accept its intent when the decoder heard something else."""
+    safety_alone_probability: float = 0.8
 
 
 def preset(name: str) -> SphinxConfig:
@@ -79,6 +90,8 @@ def preset(name: str) -> SphinxConfig:
         "reject": SphinxConfig(absorb=False),
         "typed_grammar": SphinxConfig(reject=False, absorb=False, full_grammar=True),
         "strict": SphinxConfig(min_score_ratio=-0.0022, safety_min_score_ratio=-0.0026),
+        "verify": SphinxConfig(verifier=True),
+        "verifier_only": SphinxConfig(verifier=True, verifier_only=True),
         "plain": SphinxConfig(
             vad=VadConfig(max_segment_seconds=60.0),
             max_command_seconds=1e9,
@@ -200,8 +213,20 @@ class SphinxRecognizer:
         self._context = ListenContext.COMMANDS
         self.set_context(context if context in self._tables else next(iter(self._tables)))
         self._vad = EnergyVad(self.config.vad)
+        self._verifier: PhraseVerifier | None = None
+        checked = ""
+        if self.config.verifier:
+            try:
+                self._verifier = PhraseVerifier(verifier_dir())
+                checked = f", checked by the {self._verifier.description}"
+            except ModelNotFoundError as exc:
+                # Still a working recognizer, only a less careful one: say so, carry on.
+                _LOGGER.warning("phrase verifier not used: %s", exc)
+                checked = " (phrase verifier missing: grammar decoder alone)"
         sizes = "/".join(str(len(t)) for t in self._tables.values())
-        self.description = f"pocketsphinx {sizes} phrases per context, model {_model_dir()}/en-us"
+        self.description = (
+            f"pocketsphinx {sizes} phrases per context, model {_model_dir()}/en-us{checked}"
+        )
         self.rejected: list[tuple[Segment, str]] = []
         """Why recent segments were not commands (kept short, for tests and --record-dir)."""
 
@@ -295,9 +320,11 @@ class SphinxRecognizer:
         if segment.overlong or segment.speech_seconds > c.max_command_seconds:
             self._reject(segment, f"{segment.speech_seconds:.1f} s of speech is not a command")
             return None
+        context = self._context  # read once: another thread may switch it meanwhile
+        if self._verifier is not None:
+            return self._decode_verified(segment, context)
         noisy = segment.floor_db > c.denoise_above_floor_db
         samples = wiener_denoise(segment.samples) if c.denoise and noisy else segment.samples
-        context = self._context  # read once: another thread may switch it meanwhile
         text, score = self._decode(samples, self._search(context))
         intent = self._tables[context].get(text)
         if intent is None:
@@ -319,6 +346,54 @@ class SphinxRecognizer:
         if confidence < need:
             self._reject(segment, f"{text!r} confidence {confidence:.2f} < {need:.2f}")
             return None
+        return Heard(
+            intent=intent,
+            text=text,
+            start=segment.start_seconds,
+            end=segment.end_seconds,
+            confidence=confidence,
+            engine=ENGINE,
+        )
+
+    def _decode_verified(self, segment: Segment, context: ListenContext) -> Heard | None:
+        """Grammar decode and verifier together: both must agree, unless the verifier is sure.
+
+        The verifier sees the raw segment (it was trained on noisy audio); the decoder the
+        Wiener-filtered one when the room is noisy, as without the verifier.
+        """
+        c = self.config
+        assert self._verifier is not None
+        table = self._tables[context]
+        verdict = self._verifier.judge(segment.samples, allowed=set(table))
+        by_intent: dict[Intent, float] = {}
+        for phrase, intent in table.items():
+            by_intent[intent] = by_intent.get(intent, 0.0) + verdict.probabilities.get(phrase, 0.0)
+        decoded: Intent | None = None
+        text = ""
+        if not c.verifier_only:
+            noisy = segment.floor_db > c.denoise_above_floor_db
+            samples = wiener_denoise(segment.samples) if c.denoise and noisy else segment.samples
+            text, _score = self._decode(samples, self._search(context))
+            decoded = table.get(text)
+        if decoded is not None:
+            p = by_intent.get(decoded, 0.0)
+            need = c.safety_agree_probability if _is_safety(decoded) else c.agree_probability
+            if p >= need:
+                return self._heard(segment, decoded, text, p)
+        if verdict.phrase != OTHER:
+            guess = table[verdict.phrase]
+            p = by_intent.get(guess, 0.0)
+            need = c.safety_alone_probability if _is_safety(guess) else c.alone_probability
+            if p >= need:
+                return self._heard(segment, guess, verdict.phrase, p)
+        self._reject(
+            segment,
+            f"decoder {text!r}, verifier {verdict.phrase!r} p={verdict.probability:.2f}",
+        )
+        return None
+
+    @staticmethod
+    def _heard(segment: Segment, intent: Intent, text: str, confidence: float) -> Heard:
         return Heard(
             intent=intent,
             text=text,
