@@ -346,14 +346,7 @@ class SphinxRecognizer:
         if confidence < need:
             self._reject(segment, f"{text!r} confidence {confidence:.2f} < {need:.2f}")
             return None
-        return Heard(
-            intent=intent,
-            text=text,
-            start=segment.start_seconds,
-            end=segment.end_seconds,
-            confidence=confidence,
-            engine=ENGINE,
-        )
+        return self._heard(segment, intent, text, confidence)
 
     def _decode_verified(self, segment: Segment, context: ListenContext) -> Heard | None:
         """Grammar decode and verifier together: both must agree, unless the verifier is sure.
