@@ -178,7 +178,7 @@ def espeak_voices(count: int, rng: random.Random) -> list[Voice]:
     return voices
 
 
-def other_voices(rng: random.Random, pairs: list[tuple[str, str]]) -> list[Voice]:
+def other_voices(pairs: list[tuple[str, str]]) -> list[Voice]:
     """flite/festival voices at a few speaking rates."""
     return [Voice(s, n, stretch) for s, n in pairs for stretch in (0.85, 1.0, 1.2)]
 
@@ -309,8 +309,8 @@ def build(out: Path, cache: Path, espeak_count: int, others_per_voice: int, seed
     rng = random.Random(seed)
     phrases = verifier_phrases()
     others = other_texts(bench, rng)
-    voices = espeak_voices(espeak_count, rng) + other_voices(rng, TRAIN_OTHER)
-    held = other_voices(rng, HELD_OUT_OTHER)
+    voices = espeak_voices(espeak_count, rng) + other_voices(TRAIN_OTHER)
+    held = other_voices(HELD_OUT_OTHER)
     jobs: list[tuple[Voice, str, str]] = []
     for voice in voices + held:
         for phrase in phrases:

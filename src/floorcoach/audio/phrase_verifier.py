@@ -157,7 +157,6 @@ class PhraseVerifier:
                 f"the phrase verifier in {directory} was trained for other phrases "
                 f"(missing {missing[:5]}, extra {extra[:5]}); retrain with scripts/train_kws"
             )
-        self._index = {phrase: i for i, phrase in enumerate(self.classes)}
 
     def logits(self, samples: npt.NDArray[np.int16]) -> npt.NDArray[np.float32]:
         """Raw class scores of one segment."""
@@ -206,9 +205,3 @@ class PhraseVerifier:
         if other_p >= best_p:
             return Verdict(OTHER, other_p, table)
         return Verdict(best, best_p, table)
-
-    def probability(self, samples: npt.NDArray[np.int16], phrase: str) -> float:
-        """Probability that the segment is exactly this phrase."""
-        logits = self.logits(samples).astype(np.float64)
-        probs = np.exp(logits - logits.max())
-        return float(probs[self._index[normalize(phrase)]] / probs.sum())

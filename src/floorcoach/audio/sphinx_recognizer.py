@@ -323,8 +323,7 @@ class SphinxRecognizer:
         context = self._context  # read once: another thread may switch it meanwhile
         if self._verifier is not None:
             return self._decode_verified(segment, context)
-        noisy = segment.floor_db > c.denoise_above_floor_db
-        samples = wiener_denoise(segment.samples) if c.denoise and noisy else segment.samples
+        samples = self._decoder_samples(segment)
         text, score = self._decode(samples, self._search(context))
         intent = self._tables[context].get(text)
         if intent is None:
@@ -348,6 +347,12 @@ class SphinxRecognizer:
             return None
         return self._heard(segment, intent, text, confidence)
 
+    def _decoder_samples(self, segment: Segment) -> npt.NDArray[np.int16]:
+        """What the grammar decoder hears: Wiener-filtered in a noisy room, raw otherwise."""
+        c = self.config
+        noisy = segment.floor_db > c.denoise_above_floor_db
+        return wiener_denoise(segment.samples) if c.denoise and noisy else segment.samples
+
     def _decode_verified(self, segment: Segment, context: ListenContext) -> Heard | None:
         """Grammar decode and verifier together: both must agree, unless the verifier is sure.
 
@@ -364,9 +369,7 @@ class SphinxRecognizer:
         decoded: Intent | None = None
         text = ""
         if not c.verifier_only:
-            noisy = segment.floor_db > c.denoise_above_floor_db
-            samples = wiener_denoise(segment.samples) if c.denoise and noisy else segment.samples
-            text, _score = self._decode(samples, self._search(context))
+            text, _score = self._decode(self._decoder_samples(segment), self._search(context))
             decoded = table.get(text)
         if decoded is not None:
             p = by_intent.get(decoded, 0.0)
