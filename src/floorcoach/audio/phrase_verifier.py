@@ -81,11 +81,25 @@ def _window() -> npt.NDArray[np.float32]:
     return np.hanning(WINDOW_SAMPLES).astype(np.float32)
 
 
-def log_mel(samples: npt.NDArray[np.int16] | npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+def _warp_spectrum(power: npt.NDArray[np.float32], warp: float) -> npt.NDArray[np.float32]:
+    """Power at bin k taken from bin k / warp (linear interpolation), edge bins held."""
+    n_bins = power.shape[1]
+    source = np.minimum(np.arange(n_bins, dtype=np.float32) / warp, n_bins - 1.0)
+    low = np.floor(source).astype(np.int64)
+    high = np.minimum(low + 1, n_bins - 1)
+    frac = (source - low).astype(np.float32)
+    return power[:, low] * (1.0 - frac) + power[:, high] * frac
+
+
+def log_mel(
+    samples: npt.NDArray[np.int16] | npt.NDArray[np.float32], warp: float = 1.0
+) -> npt.NDArray[np.float32]:
     """(N_MELS, frames) log-mel energies, each band's mean over the segment removed.
 
     Removing the mean makes the features independent of microphone gain and of a fixed
-    colouring of the channel, which differ from room to room.
+    colouring of the channel, which differ from room to room. `warp` is for training only:
+    a factor above 1 moves every formant up (a shorter vocal tract), below 1 down, so a few
+    dozen synthetic voices stand in for many more speakers. The player always uses 1.
     """
     raw = np.asarray(samples)
     x = raw.astype(np.float32)
@@ -97,6 +111,8 @@ def log_mel(samples: npt.NDArray[np.int16] | npt.NDArray[np.float32]) -> npt.NDA
     idx = np.arange(WINDOW_SAMPLES)[None, :] + HOP_SAMPLES * np.arange(frames)[:, None]
     spectrum = np.fft.rfft(x[idx] * _window(), n=N_FFT, axis=1)
     power = (spectrum.real**2 + spectrum.imag**2).astype(np.float32)
+    if warp != 1.0:
+        power = _warp_spectrum(power, warp)
     mel = np.log(power @ _mel_filters().T + 1e-8)
     mel -= mel.mean(axis=0, keepdims=True)
     return np.ascontiguousarray(mel.T)
