@@ -178,3 +178,23 @@ def test_recognizer_without_its_verifier_says_so_and_still_works(
     assert "phrase verifier missing" in recognizer.description
     silence = np.zeros(16000, dtype=np.int16)
     assert recognizer.accept(silence) == []
+
+
+@needs_espeak
+def test_grammar_the_verifier_does_not_know_is_decoded_without_it(speech_cache: Path) -> None:
+    """Standby's own phrases are not the verifier's classes: it must not veto them."""
+    from floorcoach.commands import Intent
+
+    table = {"goodbye": Intent(query="standby"), "start walking": Intent(query="standby")}
+    recognizer = SphinxRecognizer(
+        SphinxConfig(verifier=True), contexts={ListenContext.COMMANDS: table}
+    )
+    assert "does not know these phrases" in recognizer.description
+    voice, wpm, pitch = VOICE
+    gap = np.zeros(16000, dtype=np.float64)
+    speech = espeak("goodbye", speech_cache, voice, wpm, pitch).astype(np.float64)
+    stream = np.concatenate([gap, speech, gap])
+    stream += white_noise(len(stream), -50.0, 4)
+    heard = recognizer.accept(np.clip(stream, -32768, 32767).astype(np.int16))
+    heard += recognizer.flush()
+    assert [h.text for h in heard] == ["goodbye"]

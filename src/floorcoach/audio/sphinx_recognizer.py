@@ -214,11 +214,21 @@ class SphinxRecognizer:
         self.set_context(context if context in self._tables else next(iter(self._tables)))
         self._vad = EnergyVad(self.config.vad)
         self._verifier: PhraseVerifier | None = None
+        self._verified: set[ListenContext] = set()
+        """Contexts whose every phrase the verifier knows (not standby's own grammar)."""
         checked = ""
         if self.config.verifier:
             try:
                 self._verifier = PhraseVerifier(verifier_dir())
-                checked = f", checked by the {self._verifier.description}"
+                known = set(self._verifier.classes)
+                self._verified = {
+                    ctx for ctx, table in self._tables.items() if set(table) <= known
+                }
+                checked = (
+                    f", checked by the {self._verifier.description}"
+                    if self._verified
+                    else f" (the {self._verifier.description} does not know these phrases)"
+                )
             except ModelNotFoundError as exc:
                 # Still a working recognizer, only a less careful one: say so, carry on.
                 _LOGGER.warning("phrase verifier not used: %s", exc)
@@ -321,7 +331,7 @@ class SphinxRecognizer:
             self._reject(segment, f"{segment.speech_seconds:.1f} s of speech is not a command")
             return None
         context = self._context  # read once: another thread may switch it meanwhile
-        if self._verifier is not None:
+        if context in self._verified:
             return self._decode_verified(segment, context)
         samples = self._decoder_samples(segment)
         text, score = self._decode(samples, self._search(context))
