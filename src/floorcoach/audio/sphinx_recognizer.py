@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 import numpy as np
@@ -83,31 +83,39 @@ class SphinxConfig:
 
 
 def preset(name: str) -> SphinxConfig:
-    """Named configurations, so the benchmark can show what each engineering step does."""
+    """Named configurations, so the benchmark can show what each engineering step does.
+
+    The steps before the phrase verifier turn it off, so each keeps the meaning it had when
+    it was measured; "grammar" is the default without the verifier.
+    """
+    grammar = SphinxConfig(verifier=False)
     presets: dict[str, SphinxConfig] = {
         "default": SphinxConfig(),
-        "contexts": SphinxConfig(reject=False, absorb=False),
-        "reject": SphinxConfig(absorb=False),
-        "typed_grammar": SphinxConfig(reject=False, absorb=False, full_grammar=True),
-        "strict": SphinxConfig(min_score_ratio=-0.0022, safety_min_score_ratio=-0.0026),
+        "grammar": grammar,
+        "contexts": replace(grammar, reject=False, absorb=False),
+        "reject": replace(grammar, absorb=False),
+        "typed_grammar": replace(grammar, reject=False, absorb=False, full_grammar=True),
+        "strict": replace(grammar, min_score_ratio=-0.0022, safety_min_score_ratio=-0.0026),
         "verify": SphinxConfig(verifier=True),
         "verifier_only": SphinxConfig(verifier=True, verifier_only=True),
-        "plain": SphinxConfig(
+        "plain": replace(
+            grammar,
             vad=VadConfig(max_segment_seconds=60.0),
             max_command_seconds=1e9,
             bestpath=True,
             denoise=False,
         ),
-        "gate": SphinxConfig(bestpath=True, denoise=False),
-        "nobestpath": SphinxConfig(denoise=False),
-        "denoise": SphinxConfig(denoise=True, denoise_above_floor_db=-40.0),
-        "ratio": SphinxConfig(min_score_ratio=-0.0022, safety_min_score_ratio=-0.0026),
-        "ratio_denoise": SphinxConfig(
-            denoise=True, min_score_ratio=-0.0022, safety_min_score_ratio=-0.0026
+        "gate": replace(grammar, bestpath=True, denoise=False),
+        "nobestpath": replace(grammar, denoise=False),
+        "denoise": replace(grammar, denoise=True, denoise_above_floor_db=-40.0),
+        "ratio": replace(grammar, min_score_ratio=-0.0022, safety_min_score_ratio=-0.0026),
+        "ratio_denoise": replace(
+            grammar, denoise=True, min_score_ratio=-0.0022, safety_min_score_ratio=-0.0026
         ),
-        "denoise_always": SphinxConfig(denoise=True, denoise_above_floor_db=-1e9),
-        "denoise30": SphinxConfig(denoise=True, denoise_above_floor_db=-30.0),
-        "ratio_denoise30": SphinxConfig(
+        "denoise_always": replace(grammar, denoise=True, denoise_above_floor_db=-1e9),
+        "denoise30": replace(grammar, denoise=True, denoise_above_floor_db=-30.0),
+        "ratio_denoise30": replace(
+            grammar,
             denoise=True,
             denoise_above_floor_db=-30.0,
             min_score_ratio=-0.0022,
@@ -221,9 +229,7 @@ class SphinxRecognizer:
             try:
                 self._verifier = PhraseVerifier(verifier_dir())
                 known = set(self._verifier.classes)
-                self._verified = {
-                    ctx for ctx, table in self._tables.items() if set(table) <= known
-                }
+                self._verified = {ctx for ctx, table in self._tables.items() if set(table) <= known}
                 checked = (
                     f", checked by the {self._verifier.description}"
                     if self._verified
