@@ -70,16 +70,16 @@ class SphinxConfig:
     """Put NOT_COMMANDS in every grammar, so "yes" or "okay" is not forced onto a command."""
     absorb: bool = True
     """Decode other contexts' phrases too, and ignore them ("four" while counting along)."""
-    verifier: bool = False
+    verifier: bool = True
     """Check each segment with the trained phrase verifier (audio/phrase_verifier.py)."""
     verifier_only: bool = False
     """Let the verifier alone decide (no grammar decode): for the benchmark's comparison."""
-    agree_probability: float = 0.5
+    agree_probability: float = 0.25
     """Verifier probability of the decoder's intent needed when both agree."""
-    safety_agree_probability: float = 0.3
-    alone_probability: float = 0.9
+    safety_agree_probability: float = 0.15
+    alone_probability: float = 0.6
     """Verifier probability needed to accept its intent when the decoder heard something else."""
-    safety_alone_probability: float = 0.8
+    safety_alone_probability: float = 0.5
 
 
 def preset(name: str) -> SphinxConfig:
