@@ -17,11 +17,13 @@ from floorcoach.audio.phrase_verifier import (
     MODEL_DIR,
     OTHER,
     PhraseVerifier,
+    Verdict,
     _conv1d,
     log_mel,
     verifier_phrases,
 )
 from floorcoach.audio.sphinx_recognizer import SphinxConfig, SphinxRecognizer
+from floorcoach.audio.vad import Segment
 from floorcoach.commands import ListenContext, parse
 from floorcoach.errors import ModelNotFoundError
 from speech_fixtures import ESPEAK, espeak, rms_db, white_noise
@@ -198,3 +200,44 @@ def test_grammar_the_verifier_does_not_know_is_decoded_without_it(speech_cache: 
     heard = recognizer.accept(np.clip(stream, -32768, 32767).astype(np.int16))
     heard += recognizer.flush()
     assert [h.text for h in heard] == ["goodbye"]
+
+
+class _FixedVerifier:
+    """Stands in for the network: the same probabilities for every segment."""
+
+    def __init__(self, probabilities: dict[str, float]) -> None:
+        self.probabilities = probabilities
+
+    def judge(self, samples: np.ndarray, allowed: set[str] | None = None) -> Verdict:
+        phrase, p = max(self.probabilities.items(), key=lambda item: item[1])
+        return Verdict(phrase, p, self.probabilities)
+
+
+@pytest.mark.parametrize(
+    ("decoded", "probabilities", "expected"),
+    [
+        # The decoder and the verifier agree: a weak verifier vote is enough.
+        ("next", {"next": 0.16, OTHER: 0.84}, "next"),
+        ("next", {"next": 0.14, OTHER: 0.86}, None),
+        ("stop", {"stop": 0.11, OTHER: 0.89}, "stop"),
+        # The decoder heard something else: the verifier's likeliest intent counts even when
+        # "not a phrase" is likelier, summed over the phrases that mean it.
+        ("two", {"help": 0.34, OTHER: 0.66}, "help"),
+        ("two", {"help": 0.28, OTHER: 0.72}, None),
+        ("no", {"ouch": 0.15, "that hurts": 0.12, OTHER: 0.73}, "ouch"),
+        ("no", {"ouch": 0.2, OTHER: 0.8}, None),
+        ("all done", {"pause": 0.44, "all done": 0.05, OTHER: 0.51}, "pause"),
+        ("", {OTHER: 0.9, "next": 0.1}, None),
+    ],
+)
+def test_decision_between_the_decoder_and_the_verifier(
+    decoded: str, probabilities: dict[str, float], expected: str | None
+) -> None:
+    recognizer = SphinxRecognizer(SphinxConfig(verifier=True))
+    recognizer._verifier = _FixedVerifier(probabilities)  # type: ignore[assignment]
+    recognizer._decode = lambda samples, search: (decoded, 1.0)  # type: ignore[method-assign]
+    segment = Segment(1.0, 1.4, 0.8, np.zeros(12000, dtype=np.int16), False, -60.0)
+    heard = recognizer.decode_segment(segment)
+    assert (heard.text if heard else None) == expected
+    if heard is not None:
+        assert heard.intent == parse(expected or "")

@@ -153,6 +153,15 @@ def test_stop_pain_and_red_flags_are_heard_in_every_context(
     assert heard_in(recognizer, cache, said, context) == [parse(text) for text in said]
 
 
+def test_the_longest_red_flags_are_heard_when_said_slowly(
+    recognizer: SphinxRecognizer, cache: Path
+) -> None:
+    """At 110 words a minute these take 2.3-2.7 s: a 2 s command limit never heard them."""
+    said = ["i cannot control my bladder", "i cannot control my bowels", "i cannot feel my legs"]
+    audio, _ = stream([espeak(text, cache, speed_wpm=110) for text in said])
+    assert [h.intent for h in run(recognizer, audio, 320)] == [parse(text) for text in said]
+
+
 def test_every_context_holds_the_safety_phrases_and_parse_agrees() -> None:
     for context in ListenContext:
         table = spoken_table(context)
