@@ -230,6 +230,22 @@ def _sentences(text: str) -> list[str]:
     return out
 
 
+def _pieces(sentences: list[str], phrases: set[str], rng: random.Random) -> list[str]:
+    """Sentences cut into 1-4 word pieces; pieces that hold a phrase as whole words left out."""
+    out: set[str] = set()
+    for sentence in sentences:
+        words = sentence.split()
+        i = 0
+        while i < len(words):
+            n = rng.randint(1, 4)
+            piece = " ".join(words[i : i + n])
+            i += n
+            padded = f" {piece} "
+            if not any(f" {p} " in padded for p in phrases):
+                out.add(piece)
+    return sorted(out)
+
+
 def other_texts(bench_texts: set[str], rng: random.Random) -> list[str]:
     """Speech that is not a command: the player's own lines, user questions, general text."""
     phrases = set(verifier_phrases())
@@ -260,8 +276,11 @@ def other_texts(bench_texts: set[str], rng: random.Random) -> list[str]:
         general.extend(_sentences(Path(f"/usr/share/common-licenses/{lic}").read_text()))
     counts = Counter(w for s in general + player for w in s.split())
     common = [w for w, _ in counts.most_common(1500) if len(w) > 1 or w in {"a", "i"}]
-    words = [rng.choice(common) for _ in range(400)]
+    words = [rng.choice(common) for _ in range(400)] + common[:200]
     pairs = [" ".join(rng.sample(common[:600], rng.randint(2, 3))) for _ in range(300)]
+    # Short pieces of real sentences said on their own ("in", "so long", "you must"): the
+    # benchmark's hardest non-commands, which whole sentences do not teach.
+    pieces = _pieces(general + player, set(verifier_phrases()), rng)
     counting = []
     for _ in range(60):
         start = rng.randint(0, 6)
@@ -271,7 +290,8 @@ def other_texts(bench_texts: set[str], rng: random.Random) -> list[str]:
 
     pool = (
         rng.sample(sorted(set(player)), min(700, len(set(player))))
-        + rng.sample(sorted(set(general)), 900)
+        + rng.sample(sorted(set(general)), 700)
+        + rng.sample(pieces, min(900, len(pieces)))
         + words
         + pairs
         + counting
@@ -367,7 +387,7 @@ if __name__ == "__main__":
     parser.add_argument("--out", type=Path, default=Path("/work/kws_cache/clips.npz"))
     parser.add_argument("--cache", type=Path, default=Path("/work/kws_cache/wav"))
     parser.add_argument("--espeak-voices", type=int, default=48)
-    parser.add_argument("--others-per-voice", type=int, default=220)
+    parser.add_argument("--others-per-voice", type=int, default=260)
     parser.add_argument("--seed", type=int, default=7)
     a = parser.parse_args()
     build(a.out, a.cache, a.espeak_voices, a.others_per_voice, a.seed)

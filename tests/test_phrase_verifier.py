@@ -213,27 +213,36 @@ class _FixedVerifier:
         return Verdict(phrase, p, self.probabilities)
 
 
+RULE = SphinxConfig(
+    agree_probability=0.3,
+    safety_agree_probability=0.2,
+    alone_probability=0.45,
+    safety_alone_probability=0.35,
+)
+
+
 @pytest.mark.parametrize(
     ("decoded", "probabilities", "expected"),
     [
-        # The decoder and the verifier agree: a weak verifier vote is enough.
-        ("next", {"next": 0.16, OTHER: 0.84}, "next"),
-        ("next", {"next": 0.14, OTHER: 0.86}, None),
-        ("stop", {"stop": 0.11, OTHER: 0.89}, "stop"),
+        # The decoder and the verifier agree: the verifier's vote needs the agree threshold.
+        ("next", {"next": 0.31, OTHER: 0.69}, "next"),
+        ("next", {"next": 0.29, OTHER: 0.71}, None),
+        ("stop", {"stop": 0.21, OTHER: 0.79}, "stop"),
+        ("stop", {"stop": 0.19, OTHER: 0.81}, None),
         # The decoder heard something else: the verifier's likeliest intent counts even when
         # "not a phrase" is likelier, summed over the phrases that mean it.
-        ("two", {"help": 0.34, OTHER: 0.66}, "help"),
-        ("two", {"help": 0.28, OTHER: 0.72}, None),
-        ("no", {"ouch": 0.15, "that hurts": 0.12, OTHER: 0.73}, "ouch"),
-        ("no", {"ouch": 0.2, OTHER: 0.8}, None),
-        ("all done", {"pause": 0.44, "all done": 0.05, OTHER: 0.51}, "pause"),
+        ("two", {"help": 0.46, OTHER: 0.54}, "help"),
+        ("two", {"help": 0.44, OTHER: 0.56}, None),
+        ("no", {"ouch": 0.2, "that hurts": 0.16, OTHER: 0.64}, "ouch"),
+        ("no", {"ouch": 0.3, OTHER: 0.7}, None),
+        ("all done", {"pause": 0.46, "all done": 0.05, OTHER: 0.49}, "pause"),
         ("", {OTHER: 0.9, "next": 0.1}, None),
     ],
 )
 def test_decision_between_the_decoder_and_the_verifier(
     decoded: str, probabilities: dict[str, float], expected: str | None
 ) -> None:
-    recognizer = SphinxRecognizer(SphinxConfig(verifier=True))
+    recognizer = SphinxRecognizer(RULE)
     recognizer._verifier = _FixedVerifier(probabilities)  # type: ignore[assignment]
     recognizer._decode = lambda samples, search: (decoded, 1.0)  # type: ignore[method-assign]
     segment = Segment(1.0, 1.4, 0.8, np.zeros(12000, dtype=np.int16), False, -60.0)

@@ -39,7 +39,8 @@ SAFETY_COMMANDS: Final = frozenset({Command.STOP, Command.PAIN})
 class VoskConfig:
     """Gates applied to Vosk's final results."""
 
-    max_command_seconds: float = 2.0
+    max_command_seconds: float = 3.0
+    """The longest red flags ("I cannot control my bladder") take 2.3-2.7 s said slowly."""
     min_confidence: float = 0.6
     safety_min_confidence: float = 0.4
     early_safety: bool = False
