@@ -63,9 +63,9 @@ class SphinxConfig:
 
     vad: VadConfig = field(default_factory=lambda: VadConfig(max_segment_seconds=3.0))
     max_command_seconds: float = 3.0
-    """The longest red flags take 2.3-2.7 s said slowly (110 words a minute); with the verifier
-    checking every segment a 3 s limit costs no false commands (measured: 0 in 85 min of
-    continuous talk). The steps without the verifier keep the 2 s they were measured with."""
+    """The longest red flags take 2.3-2.7 s said slowly (110 words a minute). With the verifier
+    checking every segment, 3 s gave the same false commands as 2 s (scripts/tune_verifier);
+    the steps without the verifier keep the 2 s they were measured with."""
     min_confidence: float = 0.0
     safety_min_confidence: float = 0.0
     bestpath: bool = False
@@ -326,6 +326,19 @@ class SphinxRecognizer:
         return decoder
 
     @property
+    def _decoder_decides(self) -> bool:
+        """Whether the grammar decode can change a verified decision, so is worth its CPU.
+
+        Its intent is taken at the agree threshold; when that is no lower than the alone
+        threshold, the verifier's likeliest intent is taken anyway.
+        """
+        c = self.config
+        return not c.verifier_only and (
+            c.agree_probability < c.alone_probability
+            or c.safety_agree_probability < c.safety_alone_probability
+        )
+
+    @property
     def _uses_phone_loop(self) -> bool:
         return self.config.min_score_ratio > -1.0 or self.config.safety_min_score_ratio > -1.0
 
@@ -409,7 +422,7 @@ class SphinxRecognizer:
         by_intent = intent_probabilities(verdict, table)
         decoded: Intent | None = None
         text = ""
-        if not c.verifier_only:
+        if self._decoder_decides:
             text, _score = self._decode(self._decoder_samples(segment), self._search(context))
             decoded = table.get(text)
         if decoded is not None:
@@ -426,10 +439,8 @@ class SphinxRecognizer:
                     key=lambda phrase: verdict.probabilities.get(phrase, 0.0),
                 )
                 return self._heard(segment, guess, said, p)
-        self._reject(
-            segment,
-            f"decoder {text!r}, verifier {verdict.phrase!r} p={verdict.probability:.2f}",
-        )
+        decoder = f"decoder {text!r}, " if self._decoder_decides else ""
+        self._reject(segment, f"{decoder}verifier {verdict.phrase!r} p={verdict.probability:.2f}")
         return None
 
     @staticmethod
