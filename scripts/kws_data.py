@@ -246,8 +246,12 @@ def _pieces(sentences: list[str], phrases: set[str], rng: random.Random) -> list
     return sorted(out)
 
 
-def other_texts(bench_texts: set[str], rng: random.Random) -> list[str]:
-    """Speech that is not a command: the player's own lines, user questions, general text."""
+def other_texts(bench_texts: set[str], rng: random.Random, pieces: int = 0) -> list[str]:
+    """Speech that is not a command: the player's own lines, user questions, general text.
+
+    `pieces` > 0 adds that many 1-4 word pieces of the sentences, 200 more common words and
+    200 fewer whole sentences (model v3's recipe; 0 is v1's, the shipped model's).
+    """
     phrases = set(verifier_phrases())
     player: list[str] = []
 
@@ -276,11 +280,13 @@ def other_texts(bench_texts: set[str], rng: random.Random) -> list[str]:
         general.extend(_sentences(Path(f"/usr/share/common-licenses/{lic}").read_text()))
     counts = Counter(w for s in general + player for w in s.split())
     common = [w for w, _ in counts.most_common(1500) if len(w) > 1 or w in {"a", "i"}]
-    words = [rng.choice(common) for _ in range(400)] + common[:200]
+    words = [rng.choice(common) for _ in range(400)]
     pairs = [" ".join(rng.sample(common[:600], rng.randint(2, 3))) for _ in range(300)]
     # Short pieces of real sentences said on their own ("in", "so long", "you must"): the
     # benchmark's hardest non-commands, which whole sentences do not teach.
-    pieces = _pieces(general + player, set(verifier_phrases()), rng)
+    cut = _pieces(general + player, set(verifier_phrases()), rng) if pieces else []
+    if pieces:
+        words += common[:200]
     counting = []
     for _ in range(60):
         start = rng.randint(0, 6)
@@ -290,8 +296,8 @@ def other_texts(bench_texts: set[str], rng: random.Random) -> list[str]:
 
     pool = (
         rng.sample(sorted(set(player)), min(700, len(set(player))))
-        + rng.sample(sorted(set(general)), 700)
-        + rng.sample(pieces, min(900, len(pieces)))
+        + rng.sample(sorted(set(general)), 700 if pieces else 900)
+        + rng.sample(cut, min(pieces, len(cut)))
         + words
         + pairs
         + counting
@@ -320,7 +326,9 @@ def _render_job(job: tuple[Voice, str, str]) -> tuple[str, str, bytes]:
     return voice.key, text, samples.tobytes()
 
 
-def build(out: Path, cache: Path, espeak_count: int, others_per_voice: int, seed: int) -> None:
+def build(
+    out: Path, cache: Path, espeak_count: int, others_per_voice: int, seed: int, pieces: int
+) -> None:
     """Render the set and save it as one npz: concatenated samples, offsets and labels."""
     from concurrent.futures import ProcessPoolExecutor
 
@@ -328,7 +336,7 @@ def build(out: Path, cache: Path, espeak_count: int, others_per_voice: int, seed
     bench = _bench_texts()
     rng = random.Random(seed)
     phrases = verifier_phrases()
-    others = other_texts(bench, rng)
+    others = other_texts(bench, rng, pieces)
     voices = espeak_voices(espeak_count, rng) + other_voices(TRAIN_OTHER)
     held = other_voices(HELD_OUT_OTHER)
     jobs: list[tuple[Voice, str, str]] = []
@@ -387,7 +395,10 @@ if __name__ == "__main__":
     parser.add_argument("--out", type=Path, default=Path("/work/kws_cache/clips.npz"))
     parser.add_argument("--cache", type=Path, default=Path("/work/kws_cache/wav"))
     parser.add_argument("--espeak-voices", type=int, default=48)
-    parser.add_argument("--others-per-voice", type=int, default=260)
+    parser.add_argument("--others-per-voice", type=int, default=220)
+    parser.add_argument(
+        "--pieces", type=int, default=0, help="1-4 word pieces in the non-command pool (v3: 900)"
+    )
     parser.add_argument("--seed", type=int, default=7)
     a = parser.parse_args()
-    build(a.out, a.cache, a.espeak_voices, a.others_per_voice, a.seed)
+    build(a.out, a.cache, a.espeak_voices, a.others_per_voice, a.seed, a.pieces)
