@@ -326,9 +326,11 @@ class Runtime:
         elif isinstance(effect, ChangeSpeech):
             self.output.change(effect.rate_wpm, effect.volume)
         elif isinstance(effect, Log):
-            self._write(effect.record)
+            # History first: a line in the event log then never claims progress that a power
+            # cut right after it would lose from the history file.
             if self.on_record is not None:
                 self.on_record(effect.record)
+            self._write(effect.record)
             if effect.record.get("kind") == "heard":
                 self._echo(f"heard: {effect.record['command']} ({effect.record['text']!r})")
         elif isinstance(effect, SessionEnded):
