@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import wave
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -149,3 +150,117 @@ def test_vosk_without_model_names_the_install_command(
     assert code == 1
     assert "floorcoach models install" in err
     assert len(err.strip().splitlines()) == 1
+
+
+CONTEXT_PHRASES = ["my back", "better", "seven", "that hurts"]
+CONTEXT_HEARS = {
+    # What each listening context reports for CONTEXT_PHRASES: its own answers, plus the
+    # safety phrases ("that hurts") that every context hears.
+    "commands": ["pain"],
+    "pain_level": ["7", "pain"],
+    "pain_location": ["back", "pain"],
+    "feeling": ["better", "pain"],
+    "confirm": ["pain"],
+}
+
+
+@pytest.fixture(scope="module")
+def context_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("ctx")
+    audio, _ = stream([espeak(t, folder) for t in CONTEXT_PHRASES], seed=7)
+    return write(folder / "contexts.wav", audio.astype("<i2").tobytes())
+
+
+def test_every_listening_context_is_a_choice() -> None:
+    from floorcoach.commands import ListenContext
+
+    assert set(CONTEXT_HEARS) == {c.value for c in ListenContext}
+
+
+@needs_espeak
+@pytest.mark.parametrize("context", sorted(CONTEXT_HEARS))
+def test_context_decides_what_is_heard(
+    context_wav: Path, capsys: pytest.CaptureFixture[str], context: str
+) -> None:
+    code = main(
+        ["recognize", str(context_wav), "--engine", "pocketsphinx", "--json", "--context", context]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert f"context {context}" in err
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["command"] for r in rows] == CONTEXT_HEARS[context]
+    for row in rows:  # the JSON shape does not depend on the context
+        assert list(row) == ["command", "text", "start", "end", "confidence", "engine"]
+
+
+@needs_espeak
+def test_seven_is_a_pain_level_and_not_a_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    audio, spans = stream([espeak("seven", tmp_path)], seed=3)
+    path = write(tmp_path / "seven.wav", audio.astype("<i2").tobytes())
+    assert main(["recognize", str(path), "--json", "--engine", "pocketsphinx"]) == 0
+    assert capsys.readouterr().out == ""  # default context: commands
+    args = ["recognize", str(path), "--json", "--engine", "pocketsphinx", "--context"]
+    assert main([*args, "pain_level"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["command"], r["text"]) for r in rows] == [("7", "seven")]
+    assert abs(rows[0]["start"] - spans[0][0]) < 0.15
+
+
+def test_bad_context_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path / "s.wav", bytes(2 * RATE_HZ))
+    with pytest.raises(SystemExit) as exc:
+        main(["recognize", str(path), "--context", "pain"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "--context" in err
+    assert "invalid choice: 'pain'" in err
+    assert "pain_level" in err
+    assert "confirm" in err
+
+
+def test_preset_configures_pocketsphinx(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from floorcoach.audio import sphinx_recognizer
+
+    built: list[sphinx_recognizer.SphinxConfig | None] = []
+    real_init = sphinx_recognizer.SphinxRecognizer.__init__
+
+    def spy(
+        self: sphinx_recognizer.SphinxRecognizer,
+        config: sphinx_recognizer.SphinxConfig | None = None,
+        **kwargs: Any,
+    ) -> None:
+        built.append(config)
+        real_init(self, config, **kwargs)
+
+    monkeypatch.setattr(sphinx_recognizer.SphinxRecognizer, "__init__", spy)
+    path = write(tmp_path / "s.wav", bytes(2 * RATE_HZ))
+    assert main(["recognize", str(path), "--preset", "grammar", "--context", "pain_level"]) == 0
+    err = capsys.readouterr().err
+    assert built == [sphinx_recognizer.preset("grammar")]
+    assert "preset grammar" in err
+    assert "context pain_level" in err
+
+
+def test_bad_preset_lists_the_valid_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path / "s.wav", bytes(2 * RATE_HZ))
+    code = main(["recognize", str(path), "--preset", "grammer"])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert "'grammer'" in err
+    for name in ("default", "grammar", "verify_2s", "verifier_only"):
+        assert name in err
+
+
+def test_preset_needs_pocketsphinx(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path / "s.wav", bytes(2 * RATE_HZ))
+    assert main(["recognize", str(path), "--engine", "vosk", "--preset", "grammar"]) == 2
+    assert "--preset" in capsys.readouterr().err

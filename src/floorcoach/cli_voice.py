@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Final
 
 from floorcoach.audio.pcm import RATE_HZ, read_wav
-from floorcoach.audio.recognizer import ENGINES, Heard, make_recognizer
+from floorcoach.audio.recognizer import ENGINES, CommandRecognizer, Heard, make_recognizer
+from floorcoach.commands import ListenContext
 from floorcoach.errors import FloorcoachError, RecognizerError
 from floorcoach.models import (
     DEFAULT_MODEL,
@@ -45,6 +46,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     rec.add_argument("--engine", choices=ENGINES, default="auto", help="recognizer engine")
     rec.add_argument(
         "--model", type=Path, default=None, help=f"Vosk model directory (or ${ENV_VAR})"
+    )
+    rec.add_argument(
+        "--context",
+        choices=[c.value for c in ListenContext],
+        default=ListenContext.COMMANDS.value,
+        help="listening context: which phrases the recognizer listens for (pain_level: the"
+        " numbers 0-10 of 'how bad is it?')",
+    )
+    rec.add_argument(
+        "--preset",
+        default=None,
+        metavar="NAME",
+        help="pocketsphinx configuration preset (e.g. default, grammar, verify_2s,"
+        " verifier_only; implies --engine pocketsphinx)",
     )
     rec.add_argument("--json", action="store_true", help="one JSON object per line")
     rec.add_argument(
@@ -84,12 +99,23 @@ def recognize_command(args: argparse.Namespace) -> int:
     except (wave.Error, EOFError, struct.error, ValueError, OSError) as exc:
         _error(f"{args.wav}: not a usable WAV file ({exc})")
         return EXIT_BAD_INPUT
+    if args.preset is not None and args.engine not in ("auto", "pocketsphinx"):
+        _error(f"--preset is a pocketsphinx preset; it cannot be used with --engine {args.engine}")
+        return EXIT_BAD_INPUT
     try:
-        recognizer = make_recognizer(args.engine, args.model)
+        recognizer = _recognizer(args)
+    except _BadPreset as exc:
+        _error(str(exc))
+        return EXIT_BAD_INPUT
     except RecognizerError as exc:
         _error(str(exc))
         return EXIT_FAILED
-    print(f"floorcoach: recognizer: {recognizer.description}", file=sys.stderr)
+    recognizer.set_context(ListenContext(args.context))
+    print(
+        f"floorcoach: recognizer: {recognizer.description}; context {args.context}"
+        + (f", preset {args.preset}" if args.preset is not None else ""),
+        file=sys.stderr,
+    )
     chunk = max(1, args.chunk_ms * RATE_HZ // 1000)
     samples = pcm.samples
     for start in range(0, len(samples), chunk):
@@ -98,6 +124,23 @@ def recognize_command(args: argparse.Namespace) -> int:
     for heard in recognizer.flush():
         _print_heard(heard, args.json)
     return EXIT_OK
+
+
+class _BadPreset(RecognizerError):
+    """--preset names no pocketsphinx preset (a usage error, not a broken installation)."""
+
+
+def _recognizer(args: argparse.Namespace) -> CommandRecognizer:
+    """The engine asked for; with --preset, pocketsphinx configured by that preset."""
+    if args.preset is None:
+        return make_recognizer(args.engine, args.model)
+    from floorcoach.audio.sphinx_recognizer import SphinxRecognizer, preset
+
+    try:
+        config = preset(args.preset)
+    except RecognizerError as exc:
+        raise _BadPreset(f"--preset: {exc}") from None
+    return SphinxRecognizer(config)
 
 
 def _print_heard(heard: Heard, as_json: bool) -> None:
