@@ -15,7 +15,7 @@ from floorcoach.catalog import Catalog, LoadedRoutine
 from floorcoach.cli_config import add_config_option
 from floorcoach.config import fill_args, load_config, speech_change_saver
 from floorcoach.engine import Engine
-from floorcoach.errors import FloorcoachError
+from floorcoach.errors import FloorcoachError, with_fallback
 from floorcoach.runtime import EventLog, Runtime, ScaledClock, read_lines_into
 from floorcoach.session_history import HistoryLink
 from floorcoach.simulate import dry_run
@@ -277,7 +277,7 @@ def _attach_voice(
         synth = CachedSynthesizer(make(args.rate_wpm), SpeechCache())
         speaker = DeviceSpeaker(args.output_device)
     except FloorcoachError as exc:
-        _note(f"{exc}; speech will be printed instead")
+        _note(with_fallback(exc, "speech will be printed instead"))
         return None
     voice = VoiceOutput(
         synth,
@@ -292,7 +292,7 @@ def _attach_voice(
         voice.prerender(dry_run(loaded).said())
     except FloorcoachError as exc:
         speaker.close(drain=False)
-        _note(f"{exc}; speech will be printed instead")
+        _note(with_fallback(exc, "speech will be printed instead"))
         return None
     runtime.output = TeeOutput(printed, voice)
     return voice

@@ -131,6 +131,8 @@ FeelingPlanner = Callable[[Feeling | None], tuple[LoadedRoutine, list[str]]]
 """Given the next-day answer, the routine as adapted for today and what to say about it."""
 RESUME_OFFER_SECONDS: Final = 10.0
 FEELING_WAIT_SECONDS: Final = 12.0
+PAIN_FOLLOWUP_SECONDS: Final = 10.0
+"""A location said this soon after a pain decision answers "where?" and the decision is retaken."""
 
 
 @dataclass
@@ -206,6 +208,35 @@ class _PainDialog:
     asking: str = "level"
 
 
+PAIN_RANKS: Final[dict[str, int]] = {"continue": 0, "reduce": 1, "easier_variant": 2, "skip": 3}
+"""Decisions on pain, gentlest first: a late answer to "where?" may only move up this list."""
+
+
+@dataclass
+class _PainFollowup:
+    """The last pain decision, open for a while to a late answer to "where?"."""
+
+    until: float
+    level: int
+    location: Location | None
+    report: dict[str, Any]
+    decision: str
+    item_index: int | None
+    """The routine item decided on; None before the first exercise."""
+
+
+@dataclass
+class _StartPlan:
+    """What pain reported before the first exercise does to it, applied when it opens."""
+
+    index: int
+    decision: str
+    variant: Exercise | None = None
+    hold_seconds: float = 0.0
+    reps: int = 0
+    tempo_seconds: float = 0.0
+
+
 @dataclass
 class _ExerciseRecord:
     index: int
@@ -217,6 +248,8 @@ class _ExerciseRecord:
     units_done: int = 0
     units_planned: int = 0
     pain_reports: int = 0
+    result: str = "not_reached"
+    """How it ended, whatever was changed: completed, partial, skipped or not_reached."""
 
 
 # ---------------------------------------------------------------- the engine
@@ -279,6 +312,9 @@ class Engine:
         self._records = [_ExerciseRecord(item.index, item.exercise.id) for item in loaded.items]
         self._pain_reports: list[dict[str, Any]] = []
         self._red_flag: RedFlag | None = None
+        self._followup: _PainFollowup | None = None
+        self._start_plan: _StartPlan | None = None
+        self._start_pain: tuple[int, Location | None] | None = None
         self._started = False
         self._form_cue_turn = 0
         self._leaving_early = False
@@ -375,6 +411,7 @@ class Engine:
                     "units_done": record.units_done,
                     "units_planned": record.units_planned,
                     "pain_reports": record.pain_reports,
+                    "result": record.result,
                 }
                 for record in self._records
             ],
@@ -689,26 +726,57 @@ class Engine:
         index = self._item_index + 1
         while index < len(self.loaded.items):
             item = self.loaded.items[index]
+            plan = (
+                self._start_plan if self._start_plan and self._start_plan.index == index else None
+            )
+            self._start_plan = None
+            if plan is not None and plan.decision == "skip":
+                # said when it was decided, before the first exercise
+                self._records[index].outcome = Outcome.SKIPPED
+                self._records[index].result = "skipped"
+                index += 1
+                arriving = False
+                continue
             if item.exercise.id in self._skip_for_session:
                 self._records[index].outcome = Outcome.SKIPPED
+                self._records[index].result = "skipped"
                 self._say(f"Skipping {item.exercise.name} today, since it hurt earlier.")
                 index += 1
                 continue
-            self._open_exercise(index, arriving=arriving)
+            self._open_exercise(index, arriving=arriving, plan=plan)
             return True
         self._end_session()
         return False
 
     def _open_exercise(
-        self, index: int, *, arriving: bool, exercise: Exercise | None = None
+        self,
+        index: int,
+        *,
+        arriving: bool,
+        exercise: Exercise | None = None,
+        plan: _StartPlan | None = None,
     ) -> None:
         self._item_index = index
         item = self.loaded.items[index]
+        if plan is not None and plan.variant is not None:
+            exercise = plan.variant
         self._perf = _Performance.of(item, exercise)
         record = self._records[index]
-        if exercise is None:
+        if exercise is None or plan is not None:
             record.outcome = Outcome.NOT_REACHED
             record.done_as = None
+            record.result = "not_reached"
+        if plan is not None and plan.variant is not None:
+            record.outcome = Outcome.EASIER_VARIANT
+            record.done_as = plan.variant.id
+        elif plan is not None and plan.decision == "reduce":
+            perf = self._perf
+            perf.hold_seconds, perf.reps, perf.tempo_seconds = (
+                plan.hold_seconds,
+                plan.reps,
+                plan.tempo_seconds,
+            )
+            perf.outcome = record.outcome = Outcome.REDUCED
         self._steps = self._exercise_steps(self._perf, intro=True, arriving=arriving)
         self._step_index = 0
         self._running = None
@@ -720,15 +788,25 @@ class Engine:
         if perf is None:
             return
         record = self._records[perf.item.index]
+        finished = not perf.remaining()
         if record.outcome is Outcome.NOT_REACHED:
-            if not perf.remaining():
+            if finished:
                 record.outcome = perf.outcome
             elif perf.completed:
                 record.outcome = Outcome.PARTIAL
             elif left_early:
                 record.outcome = Outcome.SKIPPED
-        record.units_done = len(perf.completed)
-        record.units_planned = len(perf.units())
+        if record.outcome is Outcome.SKIPPED:
+            record.result = "skipped"
+        elif finished:
+            record.result = "completed"
+        elif perf.completed:
+            record.result = "partial"
+        else:
+            record.result = "skipped" if left_early else "not_reached"
+        units = perf.units()
+        record.units_done = len(perf.completed.intersection(units))
+        record.units_planned = len(units)
         record.hold_seconds = perf.hold_seconds if perf.exercise.kind is ExerciseKind.HOLD else 0
         record.reps = perf.reps
         self._log(
@@ -883,18 +961,29 @@ class Engine:
         self._effects.append(SessionEnded(summary))
 
     def _summary_text(self, summary: dict[str, Any]) -> str:
-        counts: dict[str, int] = summary["counts"]
         if self._red_flag is not None:
             return "The session has ended."
-        done = counts.get("completed", 0) + counts.get("harder_variant", 0)
+        results = Counter(item["result"] for item in summary["exercises"])
+        done = results["completed"]
+        gentler = sum(
+            1
+            for item in summary["exercises"]
+            if item["result"] == "completed"
+            and item["outcome"] in (Outcome.REDUCED, Outcome.EASIER_VARIANT)
+        )
         parts = [f"That's the end of today's session. You completed {_count(done, 'exercise')}"]
-        eased = counts.get("reduced", 0) + counts.get("easier_variant", 0)
-        if eased:
-            parts.append(f"{_count(eased, 'exercise')} made gentler")
-        if counts.get("skipped", 0):
-            parts.append(f"{number_word(counts['skipped'])} skipped")
-        if counts.get("not_reached", 0):
-            parts.append(f"{number_word(counts['not_reached'])} not reached")
+        if gentler and gentler == done == 1:
+            parts.append("made gentler")
+        elif gentler:
+            parts.append(
+                f"{'all' if gentler == done else number_word(gentler)} of them made gentler"
+            )
+        if results["partial"]:
+            parts.append(f"{number_word(results['partial'])} done in part")
+        if results["skipped"]:
+            parts.append(f"{number_word(results['skipped'])} skipped")
+        if results["not_reached"]:
+            parts.append(f"{number_word(results['not_reached'])} not reached")
         text = ", ".join(parts) + "."
         reports = len(summary["pain_reports"])
         if reports:
@@ -952,8 +1041,9 @@ class Engine:
         """The pain rules in force now (defaults before the first exercise)."""
         if self._perf is not None:
             return self._perf.rules
-        if self.loaded.items:
-            return self.loaded.items[0].pain_rules
+        upcoming = self._upcoming_index()
+        if upcoming is not None:
+            return self.loaded.items[upcoming].pain_rules
         from floorcoach.routine import DEFAULT_PAIN_RULES
 
         return DEFAULT_PAIN_RULES
@@ -993,6 +1083,8 @@ class Engine:
             self._respond("Thanks. If something hurts, say 'that hurts'.")
             return
         if intent.location is not None:
+            if self._late_location(intent.location):
+                return
             # "it's in my leg" out of the blue is a pain report with its answer
             self._cmd_pain(Intent(command=Command.PAIN), location=intent.location)
             return
@@ -1012,6 +1104,8 @@ class Engine:
             self._ask_feeling = False
             self._log("resume_accepted", index=offer)
             self._respond(f"Carrying on from {self.loaded.items[offer].exercise.name}.")
+            if self._start_pain is not None:
+                self._plan_start(*self._start_pain)  # the first exercise is another one now
             self._steps = [*self._steps[: self._step_index + 1], CallStep("welcome")]
             self._end_wait()
             return
@@ -1347,17 +1441,22 @@ class Engine:
 
     def _cmd_pain(self, intent: Intent, location: Location | None = None) -> None:
         self._pause(PauseReason.PAIN)
+        self._followup = None
         rules = self.rules
         deadline = self.now + float(rules.answer_timeout_seconds or 20)
         self._pain = _PainDialog(intent.number, location, deadline)
         self._log("pain_reported", level=intent.number, location=location)
-        if intent.number is not None and intent.number > (rules.reduce_max_level or 5):
+        if intent.number is not None and self._decides_at_once(intent.number):
             self._decide_pain()
             return
         if intent.number is None:
             self._say("Let's stop for a moment. How bad is it, from 0 to 10?", Priority.RESPONSE)
         else:
             self._ask_location()
+
+    def _decides_at_once(self, level: int) -> bool:
+        """Severe pain during an exercise stops it without asking where; before one, ask."""
+        return self._perf is not None and level > (self.rules.reduce_max_level or 5)
 
     def _ask_location(self) -> None:
         assert self._pain is not None
@@ -1372,7 +1471,7 @@ class Engine:
         if intent.number is not None and intent.command in (None, Command.PAIN):
             dialog.level = intent.number
             self._effects.append(StopSpeech())
-            if dialog.level > (self.rules.reduce_max_level or 5) or dialog.location is not None:
+            if dialog.location is not None or self._decides_at_once(dialog.level):
                 self._decide_pain()
             else:
                 self._ask_location()
@@ -1425,80 +1524,127 @@ class Engine:
         self._log("pain", level=level, location=report["location"])
         self._effects.append(StopSpeech())
         if perf is None:
-            self._say(
-                "Thanks for telling me. We'll start gently; say that hurts at any time.",
-                Priority.RESPONSE,
-            )
+            decision = self._plan_start(level, dialog.location)
             self._resume(announce=False)
-            return
-        record = self._records[perf.item.index]
-        record.pain_reports += 1
-        self._pain_counts[perf.item.exercise.id] += 1
-        spreading = dialog.location is Location.LEG and bool(rules.stop_if_spreads_down_leg)
-        repeated = self._pain_counts[perf.item.exercise.id] >= (rules.skip_after_reports or 2)
+        else:
+            record = self._records[perf.item.index]
+            record.pain_reports += 1
+            self._pain_counts[perf.item.exercise.id] += 1
+            repeated = self._pain_counts[perf.item.exercise.id] >= (rules.skip_after_reports or 2)
+            decision = self._act_on_pain(perf, level, dialog.location, repeated=repeated)
+        self._followup = _PainFollowup(
+            self.now + PAIN_FOLLOWUP_SECONDS,
+            level,
+            dialog.location,
+            report,
+            decision,
+            perf.item.index if perf else None,
+        )
+
+    @staticmethod
+    def _pain_choice(level: int, location: Location | None, rules: PainRules) -> str:
+        """'severe' (easier variant or skip), 'reduce' or 'continue', by the pain rules."""
+        spreading = location is Location.LEG and bool(rules.stop_if_spreads_down_leg)
+        if level > (rules.reduce_max_level or 5) or spreading:
+            return "severe"
+        if level > (rules.ease_max_level or 3):
+            return "reduce"
+        return "continue"
+
+    @staticmethod
+    def _why(level: int, location: Location | None, rules: PainRules) -> tuple[str, str]:
+        """The reason as said ("With pain at 7,") and as logged."""
+        if location is Location.LEG and rules.stop_if_spreads_down_leg:
+            return "With pain spreading down your leg,", "spreading"
+        return f"With pain at {level},", "severe"
+
+    def _act_on_pain(
+        self,
+        perf: _Performance,
+        level: int,
+        location: Location | None,
+        *,
+        repeated: bool = False,
+        lead: str = "",
+    ) -> str:
+        """Carry out the pain rules on the exercise in progress; returns the decision."""
+        rules = perf.rules
         if repeated:
             self._skip_for_session.add(perf.item.exercise.id)
             self._decision(
                 "skip",
-                "This exercise has hurt twice now, so we'll skip it for the rest of today.",
+                lead + "This exercise has hurt twice now, so we'll skip it for the rest of today.",
                 reason="repeated_pain",
             )
-            record.outcome = Outcome.SKIPPED
+            self._records[perf.item.index].outcome = Outcome.SKIPPED
             self._leave_exercise()
-        elif level > (rules.reduce_max_level or 5) or spreading:
-            why = "pain spreading down your leg" if spreading else f"pain at {level}"
-            easier = self.loaded.variant(perf.exercise, "easier")
-            if easier is not None:
-                self._decision(
-                    "easier_variant",
-                    f"With {why}, let's stop this one and switch to the easier {easier.name}.",
-                    reason="severe" if not spreading else "spreading",
-                    variant=easier.id,
-                )
-                self._paused_at = None
-                self._pause_reason = None
-                self._swap_variant(easier, Outcome.EASIER_VARIANT)
-            else:
-                self._decision(
-                    "skip",
-                    f"With {why}, let's skip this exercise for today. I'll note it for next time.",
-                    reason="severe" if not spreading else "spreading",
-                )
-                record.outcome = Outcome.SKIPPED
-                self._leave_exercise()
-        elif level > (rules.ease_max_level or 3):
-            self._reduce(perf, rules)
-        else:
-            self._decision(
-                "continue",
-                "Okay. Ease into it, and only go as far as is comfortable.",
-                reason="mild",
-            )
-            self._resume(announce=False)
-            if self._running is not None:
-                self._say(f"Carrying on: {self._where_text()}", Priority.RESPONSE)
+            return "skip"
+        choice = self._pain_choice(level, location, rules)
+        if choice == "severe":
+            opening, reason = self._why(level, location, rules)
+            return self._ease_off(perf, opening, reason, lead=lead)
+        if choice == "reduce":
+            return self._reduce(perf, rules, lead=lead)
+        self._decision(
+            "continue",
+            lead + "Okay. Ease into it, and only go as far as is comfortable.",
+            reason="mild",
+        )
+        self._resume(announce=False)
+        if self._running is not None:
+            self._say(f"Carrying on: {self._where_text()}", Priority.RESPONSE)
+        return "continue"
 
-    def _reduce(self, perf: _Performance, rules: PainRules) -> None:
-        fraction = rules.reduce_fraction or 0.3
+    def _exercise_begun(self, perf: _Performance) -> bool:
+        """Whether any of the exercise has been done (a hold or rep begun or finished)."""
+        running = self._running
+        counting = running is not None and running.step.phase in (Phase.HOLD, Phase.REP, Phase.WALK)
+        return bool(perf.completed) or counting
+
+    def _ease_off(self, perf: _Performance, opening: str, reason: str, *, lead: str = "") -> str:
+        """Switch to the easier variant, or skip the exercise when there is none."""
+        easier = self.loaded.variant(perf.exercise, "easier")
+        record = self._records[perf.item.index]
+        if easier is not None:
+            if reason == "cannot_reduce":
+                action = f"let's switch to the easier {easier.name}."
+            elif self._exercise_begun(perf):
+                action = f"let's stop this one and switch to the easier {easier.name}."
+            else:
+                action = f"let's do the easier {easier.name} instead."
+            self._decision(
+                "easier_variant", f"{lead}{opening} {action}", reason=reason, variant=easier.id
+            )
+            self._paused_at = None
+            self._pause_reason = None
+            self._swap_variant(easier, Outcome.EASIER_VARIANT)
+            return "easier_variant"
+        if reason == "cannot_reduce":
+            action = "let's skip it for today."
+        else:
+            action = "let's skip this exercise for today. I'll note it for next time."
+        self._decision("skip", f"{lead}{opening} {action}", reason=reason)
+        record.outcome = Outcome.SKIPPED
+        self._leave_exercise()
+        return "skip"
+
+    def _reduce(self, perf: _Performance, rules: PainRules, *, lead: str = "") -> str:
         ex = perf.exercise
-        keep = 1 - fraction
-        perf.reps = max(ex.reps_range[0], math.floor(perf.reps * keep)) if perf.reps > 1 else 1
-        if ex.kind is ExerciseKind.HOLD:
-            perf.hold_seconds = max(ex.hold_range_seconds[0], round(perf.hold_seconds * keep))
-        perf.tempo_seconds = min(20.0, perf.tempo_seconds * (rules.tempo_slowdown or 1.5))
+        reduced = _reduced_numbers(ex, perf.hold_seconds, perf.reps, perf.tempo_seconds, rules)
+        if reduced is None:
+            return self._ease_off(
+                perf, f"This one {_cannot_reduce(ex)}, so", "cannot_reduce", lead=lead
+            )
+        hold, reps, tempo = reduced
+        plan = _gentler_plan(ex, perf, hold, reps, tempo)
+        perf.hold_seconds, perf.reps, perf.tempo_seconds = hold, reps, tempo
         perf.outcome = Outcome.REDUCED
         record = self._records[perf.item.index]
         if record.outcome is Outcome.NOT_REACHED:
             record.outcome = Outcome.REDUCED
-        if ex.kind is ExerciseKind.HOLD:
-            plan = f"holds of {spoken_seconds(perf.hold_seconds)}"
-        elif ex.kind is ExerciseKind.REPS:
-            plan = f"{_count(perf.reps, 'rep')} with a slower count"
-        else:
-            plan = "an easier pace"
         self._decision(
             "reduce",
-            f"Let's make it gentler: {plan}.",
+            f"{lead}Let's make it gentler: {plan}.",
             reason="moderate",
             hold_seconds=perf.hold_seconds,
             reps=perf.reps,
@@ -1510,6 +1656,120 @@ class Engine:
         if self._running is not None:
             perf.completed -= set(self._running.step.keys)
         self._rebuild()
+        return "reduce"
+
+    # ------------------------------------------------------------ pain before the first exercise
+
+    def _upcoming_index(self) -> int | None:
+        """The routine item the session opens next (before the first: where it starts)."""
+        index = max(self._item_index + 1, self._start_index)
+        return index if index < len(self.loaded.items) else None
+
+    def _plan_start(self, level: int, location: Location | None, *, lead: str = "") -> str:
+        """Pain before the first exercise: decide now what the first exercise will be."""
+        self._start_plan = None
+        self._start_pain = (level, location)
+        index = self._upcoming_index()
+        if index is None:
+            self._decision("continue", lead + "Thanks for telling me.", reason="mild")
+            return "continue"
+        item = self.loaded.items[index]
+        ex, rules = item.exercise, item.pain_rules
+        choice = self._pain_choice(level, location, rules)
+        if choice == "severe":
+            opening, reason = self._why(level, location, rules)
+            return self._plan_start_ease_off(index, opening, reason, lead=lead)
+        if choice == "reduce":
+            reduced = _reduced_numbers(ex, ex.hold_seconds, ex.reps, ex.tempo_seconds, rules)
+            if reduced is None:
+                opening = f"{ex.name} {_cannot_reduce(ex)}, so"
+                return self._plan_start_ease_off(index, opening, "cannot_reduce", lead=lead)
+            hold, reps, tempo = reduced
+            plan = _gentler_plan(ex, _Performance.of(item), hold, reps, tempo)
+            self._start_plan = _StartPlan(index, "reduce", None, hold, reps, tempo)
+            self._decision(
+                "reduce",
+                f"{lead}Let's make {ex.name} gentler: {plan}.",
+                reason="moderate",
+                index=index,
+                hold_seconds=hold,
+                reps=reps,
+                tempo_seconds=round(tempo, 2),
+            )
+            return "reduce"
+        self._decision(
+            "continue",
+            lead + "Thanks for telling me. Go gently, and say that hurts at any time.",
+            reason="mild",
+        )
+        return "continue"
+
+    def _plan_start_ease_off(self, index: int, opening: str, reason: str, *, lead: str) -> str:
+        items = self.loaded.items
+        name = items[index].exercise.name
+        easier = self.loaded.variant(items[index].exercise, "easier")
+        if easier is not None:
+            self._start_plan = _StartPlan(index, "easier_variant", easier)
+            self._decision(
+                "easier_variant",
+                f"{lead}{opening} we'll start with the easier {easier.name} instead of {name}.",
+                reason=reason,
+                variant=easier.id,
+                index=index,
+            )
+            return "easier_variant"
+        self._start_plan = _StartPlan(index, "skip")
+        then = f" and start with {items[index + 1].exercise.name}" if index + 1 < len(items) else ""
+        self._decision(
+            "skip", f"{lead}{opening} we'll skip {name} today{then}.", reason=reason, index=index
+        )
+        return "skip"
+
+    # ------------------------------------------------------------ a late answer to "where?"
+
+    def _late_location(self, location: Location) -> bool:
+        """A location said soon after a pain decision answers "where?"; False if too late."""
+        followup = self._followup
+        if followup is None or self.now > followup.until + 1e-9:
+            return False
+        self._followup = None
+        self._effects.append(StopSpeech())
+        place = "Down your leg" if location is Location.LEG else "In your back"
+        if location is not followup.location:
+            followup.report["location"] = location.value
+            self._log("pain", level=followup.level, location=location.value, corrected=True)
+        perf = self._perf
+        before_start = followup.item_index is None and perf is None
+        on_same = perf is not None and followup.item_index in (None, perf.item.index)
+        decision = followup.decision
+        if before_start:
+            item = self.loaded.items[self._upcoming_index() or 0]
+            new = self._rank_of(self._pain_choice(followup.level, location, item.pain_rules), item)
+            if new > PAIN_RANKS[decision]:
+                self._plan_start(followup.level, location, lead="Thanks. ")
+                return True
+        elif on_same and perf is not None and decision != "skip":
+            choice = self._pain_choice(followup.level, location, perf.rules)
+            if self._rank_of(choice, perf.item) > PAIN_RANKS[decision]:
+                if choice == "severe":
+                    opening, reason = self._why(followup.level, location, perf.rules)
+                    self._ease_off(perf, opening, reason, lead="Thanks. ")
+                else:
+                    self._reduce(perf, perf.rules, lead="Thanks. ")
+                return True
+        stay = (
+            f"we'll stay with {perf.exercise.name}"
+            if on_same and perf is not None and decision != "skip"
+            else "we'll keep to that"
+        )
+        self._say(f"Thanks. {place}, noted; {stay}.", Priority.RESPONSE)
+        return True
+
+    def _rank_of(self, choice: str, item: ResolvedItem) -> int:
+        if choice == "severe":
+            easier = self.loaded.variant(item.exercise, "easier")
+            return PAIN_RANKS["easier_variant" if easier is not None else "skip"]
+        return PAIN_RANKS[choice]
 
     def _decision(self, decision: str, sentence: str, **fields: Any) -> None:
         self._say(sentence, Priority.RESPONSE)
@@ -1561,6 +1821,49 @@ def _group_units(perf: _Performance) -> list[list[UnitKey]]:
         else:
             groups.append([unit])
     return groups
+
+
+def _reduced_numbers(
+    ex: Exercise, hold_seconds: float, reps: int, tempo_seconds: float, rules: PainRules
+) -> tuple[float, int, float] | None:
+    """Hold, reps and tempo made gentler by the pain rules; None when nothing would change."""
+    keep = 1 - (rules.reduce_fraction or 0.3)
+    new_reps = min(reps, max(ex.reps_range[0], math.floor(reps * keep))) if reps > 1 else reps
+    new_hold = hold_seconds
+    if ex.kind is ExerciseKind.HOLD:
+        new_hold = min(hold_seconds, max(ex.hold_range_seconds[0], round(hold_seconds * keep)))
+    new_tempo = max(tempo_seconds, min(20.0, tempo_seconds * (rules.tempo_slowdown or 1.5)))
+    if ex.kind is ExerciseKind.HOLD:
+        changed = new_hold != hold_seconds or new_reps != reps
+    elif ex.kind is ExerciseKind.REPS:
+        changed = new_reps != reps or not math.isclose(new_tempo, tempo_seconds)
+    else:
+        changed = True  # a walk is eased by its pace
+    return (new_hold, new_reps, new_tempo) if changed else None
+
+
+def _gentler_plan(
+    ex: Exercise, before: _Performance, hold_seconds: float, reps: int, tempo_seconds: float
+) -> str:
+    """What a reduction changes, as said: only numbers that are now true."""
+    sides = "" if ex.sides is Sides.NONE else " on each side"
+    if ex.kind is ExerciseKind.HOLD:
+        plan = f"holds of {spoken_seconds(hold_seconds)}"
+        if reps != before.reps:
+            plan += f", {_times(reps)}{sides}"
+        return plan
+    if ex.kind is ExerciseKind.REPS:
+        plan = f"{_count(reps, 'rep')}{sides}"
+        if not math.isclose(tempo_seconds, before.tempo_seconds):
+            plan += " with a slower count"
+        return plan
+    return "an easier pace"
+
+
+def _cannot_reduce(ex: Exercise) -> str:
+    return (
+        "can't be made any shorter" if ex.kind is ExerciseKind.HOLD else "can't be made any gentler"
+    )
 
 
 def _unique(names: list[str]) -> list[str]:

@@ -35,3 +35,12 @@ class ModelNotFoundError(RecognizerError):
 
 class HistoryError(FloorcoachError):
     """The history database cannot be used (the session goes on without it)."""
+
+
+def with_fallback(error: object, fallback: str) -> str:
+    """An error's message ending in what the player does instead, said once.
+
+    Device errors end in a fallback of their own ("... — speech will be printed instead");
+    the caller knows better what happens next (it may keep retrying), so its words replace it.
+    """
+    return f"{str(error).split(' — ')[0]}; {fallback}"

@@ -897,6 +897,8 @@ class SessionRecorder:
             self._decision(rec)
         elif kind == "outcome":
             self._outcome(rec, t)
+        elif kind == "pain" and rec.get("corrected"):
+            self._correct_pain(rec)
         elif kind == "pain":
             self._insert(
                 "pain_reports",
@@ -918,6 +920,15 @@ class SessionRecorder:
                 item_index=self._item_index,
                 exercise_id=rec.get("exercise"),
                 item_exercise_id=self._current_base(),
+            )
+
+    def _correct_pain(self, rec: Mapping[str, Any]) -> None:
+        """A late answer to "where?": the session's last pain report gets its location."""
+        with self.store.transaction() as conn:
+            conn.execute(
+                "UPDATE pain_reports SET level = ?, location = ? WHERE id = "
+                "(SELECT MAX(id) FROM pain_reports WHERE session_id = ?)",
+                (int(rec["level"]), rec.get("location"), self.session_id),
             )
 
     def _exercise_start(self, rec: Mapping[str, Any], t: float | None) -> None:

@@ -11,7 +11,7 @@ from typing import Any, Final
 from floorcoach.audio.recognizer import Heard as RecognizedHeard
 from floorcoach.audio.recognizer import make_recognizer
 from floorcoach.commands import ListenContext
-from floorcoach.errors import AudioDeviceError, RecognizerError
+from floorcoach.errors import AudioDeviceError, RecognizerError, with_fallback
 from floorcoach.events import Heard, Notice
 from floorcoach.runtime import Clock, Runtime
 from floorcoach.self_voice import EchoGate, LevelTrack, PlayerSpeech
@@ -60,7 +60,7 @@ class LiveListener:
         try:
             self._recognizer = make_recognizer(self._engine)
         except RecognizerError as exc:
-            self._note(f"{exc}; commands can be typed")
+            self._note(with_fallback(exc, "commands can be typed"))
             self._notice("I can't understand speech on this machine, so please type commands.")
             return
         self._mic = MicrophoneListener(
@@ -104,7 +104,7 @@ class LiveListener:
         self._runtime.post(Notice(text, self._clock.now()))
 
     def _on_lost(self, error: AudioDeviceError) -> None:
-        self._note(f"{error}; commands can be typed while I keep trying")
+        self._note(with_fallback(error, "commands can be typed while I keep trying"))
         self._notice(NO_MIC)
         if not self._retrying.is_set():
             self._retrying.set()
