@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Final
 
 _ONES: Final = (
@@ -73,8 +74,9 @@ def hold_countdown(hold_seconds: float) -> list[tuple[float, str]]:
             checks.append((hold_seconds - remaining, f"{spoken_seconds(remaining)} left."))
             remaining -= 30
     elif hold_seconds >= 24:
-        half = hold_seconds / 2
-        checks.append((half, f"Halfway. {spoken_seconds(hold_seconds - half)} left."))
+        # whole seconds left, so what is said is exact (45 s: "23 seconds left" at 22 s)
+        left = math.ceil(hold_seconds / 2)
+        checks.append((hold_seconds - left, f"Halfway. {spoken_seconds(left)} left."))
     kept: list[tuple[float, str]] = []
     first_count = marks[0][0] if marks else hold_seconds
     for offset, text in sorted(checks, reverse=True):
