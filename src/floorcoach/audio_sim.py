@@ -23,7 +23,7 @@ from floorcoach.audio.recognizer import CommandRecognizer
 from floorcoach.audio.speech_cache import CachedSynthesizer
 from floorcoach.catalog import LoadedRoutine
 from floorcoach.commands import ListenContext
-from floorcoach.events import PlayCue, Say
+from floorcoach.events import InputSource, PlayCue, Say
 from floorcoach.self_voice import EchoGate, LevelTrack
 from floorcoach.simulate import SimulatedSpeaker, Simulation
 
@@ -171,7 +171,7 @@ def run_on_audio_clock(
                 continue
             if not sim.engine.finished:
                 heard_count += 1
-                sim.hear(heard.text, heard.intent)
+                sim.hear(heard.text, heard.intent, InputSource.VOICE)
         if sim.engine.listen_context != context:
             context = sim.engine.listen_context
             _set_context(recognizer, context)

@@ -32,6 +32,7 @@ class Command(StrEnum):
     PAIN = "pain"
     TOO_EASY = "too_easy"
     DONE = "done"
+    UNDO = "undo"
 
 
 class Location(StrEnum):
@@ -47,6 +48,13 @@ class Feeling(StrEnum):
     BETTER = "better"
     SAME = "same"
     WORSE = "worse"
+
+
+class Reply(StrEnum):
+    """A yes or a no: the answer to "did you say ...?" (and "no" takes back a skip)."""
+
+    YES = "yes"
+    NO = "no"
 
 
 class RedFlag(StrEnum):
@@ -75,6 +83,7 @@ class Intent:
     feeling: Feeling | None = None
     query: str | None = None
     """A question about something other than the session ("progress": how am I doing?)."""
+    reply: Reply | None = None
 
     @property
     def value(self) -> str:
@@ -89,6 +98,8 @@ class Intent:
             return self.feeling.value
         if self.query is not None:
             return self.query
+        if self.reply is not None:
+            return self.reply.value
         return "red_flag"
 
 
@@ -134,6 +145,7 @@ COMMAND_PHRASES: Final[dict[Command, tuple[str, ...]]] = {
     ),
     Command.TOO_EASY: ("too easy", "that is easy", "make it harder", "harder"),
     Command.DONE: ("done", "i am done", "finished", "all done"),
+    Command.UNDO: ("undo", "undo that", "take that back"),
 }
 
 NUMBER_WORDS: Final[tuple[str, ...]] = (
@@ -170,6 +182,12 @@ FEELING_PHRASES: Final[dict[Feeling, tuple[str, ...]]] = {
     Feeling.SAME: ("same", "the same", "about the same", "no different"),
     Feeling.WORSE: ("worse", "it is worse", "a bit worse", "much worse"),
 }
+
+REPLY_PHRASES: Final[dict[Reply, tuple[str, ...]]] = {
+    Reply.YES: ("yes", "yeah", "yep", "yes i did"),
+    Reply.NO: ("no", "nope", "no i did not", "i did not"),
+}
+"""Taken only as a whole utterance: a "no" inside a sentence is not an answer."""
 
 QUERY_PHRASES: Final[dict[str, tuple[str, ...]]] = {
     "progress": (
@@ -260,6 +278,9 @@ def _build_table() -> dict[str, Intent]:
     for query, phrases in QUERY_PHRASES.items():
         for phrase in phrases:
             add(phrase, Intent(query=query))
+    for reply, phrases in REPLY_PHRASES.items():
+        for phrase in phrases:
+            add(phrase, Intent(reply=reply))
     return table
 
 
@@ -299,6 +320,8 @@ def parse(text: str) -> Intent | None:
             intent = PHRASE_TABLE[phrase]
             if intent.number is not None:
                 continue  # a number inside a longer sentence is handled below
+            if intent.reply is not None:
+                continue  # "no" in "no need for a mat" is not an answer
             if intent.command is Command.PAIN and number is not None:
                 return Intent(command=Command.PAIN, number=number)
             return intent

@@ -10,12 +10,21 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Final
 
 from floorcoach.catalog import LoadedRoutine, ResolvedItem
-from floorcoach.commands import Command, Feeling, Intent, Location, RedFlag
+from floorcoach.commands import (
+    Command,
+    Feeling,
+    Intent,
+    ListenContext,
+    Location,
+    RedFlag,
+    Reply,
+    spoken_table,
+)
 from floorcoach.counting import (
     estimate_speech_seconds,
     hold_countdown,
@@ -29,6 +38,7 @@ from floorcoach.events import (
     Effect,
     Event,
     Heard,
+    InputSource,
     Log,
     Notice,
     Phase,
@@ -62,6 +72,30 @@ RED_FLAG_REASONS: Final[dict[RedFlag, str]] = {
     RedFlag.FOOT_WEAKNESS: "Severe weakness lifting your foot",
     RedFlag.BOTH_LEGS: "Pain spreading to both legs",
 }
+RED_FLAG_QUESTIONS: Final[dict[RedFlag, str]] = {
+    RedFlag.SADDLE_NUMBNESS: "you're numb between your legs",
+    RedFlag.BLADDER_BOWEL: "you have bladder or bowel problems",
+    RedFlag.WEAK_LEGS: "both your legs are weak",
+    RedFlag.CANT_FEEL_LEG: "you can't feel your leg",
+    RedFlag.FOOT_WEAKNESS: "you can't lift your foot",
+    RedFlag.BOTH_LEGS: "you have pain in both legs",
+}
+"""Each warning sign as the user said it, turned round: "Did you say you can't feel your leg?"."""
+RED_FLAG_ANSWER_SECONDS: Final = 8.0
+"""No answer this long after the question: the warning sign stands (missing one is worse)."""
+UNDO_SECONDS: Final = 10.0
+"""After next, previous or restart heard by voice, "go back" restores for this long."""
+
+
+def _deny_word() -> str:
+    """How to say "I didn't say that" in words the recognizer listens for in that moment.
+
+    "no" when the confirm grammar has it; otherwise "carry on", which it always has.
+    """
+    return "no" if "no" in spoken_table(ListenContext.CONFIRM) else "carry on"
+
+
+DENY_WORD: Final = _deny_word()
 
 
 class Outcome(StrEnum):
@@ -82,6 +116,7 @@ class PauseReason(StrEnum):
     USER = "user"
     PAIN = "pain"
     CONFIRM_STOP = "confirm_stop"
+    RED_FLAG = "red_flag"
 
 
 UnitKey = tuple[int, str, int]
@@ -238,6 +273,30 @@ class _StartPlan:
 
 
 @dataclass
+class _Snapshot:
+    """The session just before a command heard by voice, for "go back" to restore."""
+
+    command: Command
+    taken_at: float
+    until: float
+    fields: dict[str, Any]
+
+
+@dataclass
+class _RedFlagCheck:
+    """A warning sign heard by voice, asked back before the session ends on it."""
+
+    flag: RedFlag
+    question_id: int
+    deadline: float
+    paused_here: bool
+    """The check stopped the clock (False: it was already stopped, by a pause or pain)."""
+    started: float
+    said: bool = False
+    """The question has been said (until then a repeat of the warning sign is its echo)."""
+
+
+@dataclass
 class _ExerciseRecord:
     index: int
     exercise: str
@@ -315,6 +374,9 @@ class Engine:
         self._followup: _PainFollowup | None = None
         self._start_plan: _StartPlan | None = None
         self._start_pain: tuple[int, Location | None] | None = None
+        self._undo_snapshot: _Snapshot | None = None
+        self._check: _RedFlagCheck | None = None
+        self._by_voice = False
         self._started = False
         self._form_cue_turn = 0
         self._leaving_early = False
@@ -345,6 +407,8 @@ class Engine:
 
     def next_deadline(self) -> float | None:
         """The next time a Tick would change something (None: waiting on speech or words)."""
+        if self._check is not None:
+            return self._check.deadline  # everything else waits for the answer
         deadlines: list[float] = []
         if self._stop_deadline is not None:
             deadlines.append(self._stop_deadline)
@@ -380,6 +444,8 @@ class Engine:
 
         One of 'commands', 'pain_level', 'pain_location', 'confirm', 'feeling'.
         """
+        if self._check is not None:
+            return "confirm"
         if self._pain is not None:
             return "pain_level" if self._pain.asking == "level" else "pain_location"
         if self._stop_deadline is not None:
@@ -592,6 +658,10 @@ class Engine:
         self._begin_step()
 
     def _on_speech_done(self, event: SpeechDone) -> None:
+        check = self._check
+        if check is not None and event.utterance_id == check.question_id and not check.said:
+            check.said = True  # the time to answer starts when the question has been said
+            check.deadline = event.t + RED_FLAG_ANSWER_SECONDS
         if event.utterance_id != self._waiting_id or self._paused_at is not None:
             return
         self._waiting_id = None
@@ -630,6 +700,10 @@ class Engine:
         self._check_deadlines()
 
     def _check_deadlines(self) -> None:
+        if self._check is not None:
+            if self.now >= self._check.deadline - 1e-9:
+                self._confirm_red_flag(self._check.flag, "no_answer")
+            return
         if self._stop_deadline is not None and self.now >= self._stop_deadline:
             self._stop_deadline = None
             if self._pause_reason is PauseReason.CONFIRM_STOP:
@@ -1050,16 +1124,30 @@ class Engine:
 
     def _on_heard(self, event: Heard) -> None:
         intent = event.intent
-        self._log("heard", command=intent.value, text=event.text)
+        voice = event.source is InputSource.VOICE
+        self._log("heard", command=intent.value, text=event.text, source=event.source.value)
+        if self._check is not None:
+            self._answer_red_flag_check(intent)
+            return
         if intent.red_flag is not None:
-            self._on_red_flag(intent.red_flag)
+            if voice:
+                self._ask_red_flag(intent.red_flag)  # it may have been misheard
+            else:
+                self._on_red_flag(intent.red_flag)  # typed: meant
+            return
+        if self._undo_wanted(intent):
+            self._undo()
             return
         if self._pain is not None and self._answer_pain(intent):
             return
+        if intent.reply is Reply.NO and self._stop_deadline is not None:
+            intent = Intent(command=Command.RESUME)  # "Say stop again ...": "no"
         if intent.command is None:
             self._on_stray_answer(intent)
             return
         command = intent.command
+        if command in (Command.PAIN, Command.STOP):
+            self._undo_snapshot = None
         if self._stop_deadline is not None and command is not Command.STOP:
             self._stop_deadline = None
             if command is Command.RESUME or self._pause_reason is PauseReason.CONFIRM_STOP:
@@ -1068,7 +1156,11 @@ class Engine:
                     return
                 self._resume(announce=False)
         handler = getattr(self, f"_cmd_{command.value}")
-        handler(intent)
+        self._by_voice = voice
+        try:
+            handler(intent)
+        finally:
+            self._by_voice = False
 
     def _on_stray_answer(self, intent: Intent) -> None:
         if intent.feeling is not None and self._waiting_for() == "feeling":
@@ -1081,6 +1173,10 @@ class Engine:
             return
         if intent.feeling is not None:
             self._respond("Thanks. If something hurts, say 'that hurts'.")
+            return
+        if intent.reply is not None:
+            self._respond("Okay.")
+            self._reissue_if_instruction()
             return
         if intent.location is not None:
             if self._late_location(intent.location):
@@ -1124,13 +1220,34 @@ class Engine:
             self._respond("Okay.")
             self._end_wait()
             return
+        snapshot = self._snapshot(Command.NEXT) if self._by_voice else None
         self._resume_silently()
         if self._item_index < 0:
             self._respond("Let's start.")
             self._steps, self._step_index = [], 0
             self._begin_step()
             return
-        if self._item_index + 1 < len(self.loaded.items):
+        last = self._item_index + 1 >= len(self.loaded.items)
+        if snapshot is not None and self._perf is not None:
+            # say what was skipped, and how to have it back: a misheard "next" costs nothing
+            self._undo_snapshot = snapshot
+            name = self._perf.exercise.name
+            self._respond(
+                f"Skipping {name}{', the last exercise' if last else ''}. "
+                "Say go back to return to it."
+            )
+            self._log("decision", decision="next", reason="asked", undo_seconds=UNDO_SECONDS)
+            if last:
+                # the session ends once "go back" can no longer bring the exercise back
+                self._leaving_early = True
+                self._running = None
+                self._steps = [TimedStep(Phase.REST, UNDO_SECONDS, tag="undo")]
+                self._step_index = 0
+                self._begin_step()
+                return
+            self._leave_exercise()
+            return
+        if not last:
             nxt = self.loaded.items[self._item_index + 1].exercise.name
             self._respond(f"Moving on to {nxt}.")
         else:
@@ -1139,13 +1256,21 @@ class Engine:
         self._leave_exercise()
 
     def _cmd_previous(self, intent: Intent) -> None:
+        snapshot = self._snapshot(Command.PREVIOUS) if self._by_voice else None
         self._resume_silently()
         target = max(0, self._item_index - 1)
+        leaving = self._perf.exercise.name if self._perf is not None else None
+        undo = ""
+        if snapshot is not None and leaving is not None:
+            self._undo_snapshot = snapshot
+            undo = f" Say go back to return to {leaving}."
         if self._item_index <= 0:
-            self._respond("This is the first exercise, so let's start it again.")
+            if undo:
+                undo = " Say go back to return to where you were."
+            self._respond(f"This is the first exercise, so let's start it again.{undo}")
             target = 0
         else:
-            self._respond(f"Going back to {self.loaded.items[target].exercise.name}.")
+            self._respond(f"Going back to {self.loaded.items[target].exercise.name}.{undo}")
         if self._perf is not None:
             self._close_exercise()
         self._records[target].outcome = Outcome.NOT_REACHED
@@ -1161,6 +1286,7 @@ class Engine:
         self._respond(text)
 
     def _cmd_restart(self, intent: Intent) -> None:
+        snapshot = self._snapshot(Command.RESTART) if self._by_voice else None
         self._resume_silently()
         if self._perf is None:
             self._respond("Starting from the beginning.")
@@ -1168,7 +1294,11 @@ class Engine:
             self._begin_step()
             return
         index = self._item_index
-        self._respond(f"Starting {self._perf.exercise.name} again.")
+        undo = ""
+        if snapshot is not None:
+            self._undo_snapshot = snapshot
+            undo = " Say go back to return to where you were."
+        self._respond(f"Starting {self._perf.exercise.name} again.{undo}")
         swapped = self._perf.exercise.id != self._perf.item.exercise.id
         variant = self._perf.exercise if swapped else None
         self._perf = None
@@ -1796,11 +1926,164 @@ class Engine:
             Priority.URGENT,
         )
         self._log("red_flag", flag=flag.value)
+        self._undo_snapshot = None
         self._pain = None
         self._paused_at = None
         self._stop_deadline = None
         self._close_exercise()
         self._end_session()
+
+    def _ask_red_flag(self, flag: RedFlag) -> None:
+        """A warning sign heard by voice: stop everything, then ask once whether it was said."""
+        self._undo_snapshot = None
+        paused_here = self._paused_at is None
+        if paused_here:
+            self._pause(PauseReason.RED_FLAG)
+        self._effects.append(StopSpeech())
+        question = f"Did you say {RED_FLAG_QUESTIONS[flag]}? Say yes or {DENY_WORD}."
+        ident = self._say(question, Priority.URGENT)
+        # until the question has been said, the time to answer is at most this
+        longest = self.now + estimate_speech_seconds(question, self.rate_wpm)
+        self._check = _RedFlagCheck(
+            flag, ident, longest + RED_FLAG_ANSWER_SECONDS, paused_here, self.now
+        )
+        self._log("red_flag_question", flag=flag.value, said=question)
+
+    def _answer_red_flag_check(self, intent: Intent) -> None:
+        """Yes (or the warning sign again, or stop) ends the session; no carries on."""
+        check = self._check
+        assert check is not None
+        if intent.red_flag is not None:
+            if check.said:
+                self._confirm_red_flag(intent.red_flag, "repeated")
+            # while the question is being said, its own words may come back: not an answer
+        elif intent.reply is Reply.YES:
+            self._confirm_red_flag(check.flag, "yes")
+        elif intent.command is Command.STOP:
+            self._confirm_red_flag(check.flag, "stop")
+        elif intent.reply is Reply.NO or intent.command in (Command.RESUME, Command.UNDO):
+            self._withdraw_red_flag(intent.reply.value if intent.reply else intent.value)
+        # anything else: the question is asked once; no answer in time means yes
+
+    def _confirm_red_flag(self, flag: RedFlag, answer: str) -> None:
+        check = self._check
+        assert check is not None
+        self._check = None
+        self._log(
+            "red_flag_answer",
+            flag=flag.value,
+            answer=answer,
+            outcome="confirmed",
+            seconds=round(self.now - check.started, 3),
+        )
+        self._on_red_flag(flag)
+
+    def _withdraw_red_flag(self, answer: str) -> None:
+        check = self._check
+        assert check is not None
+        self._check = None
+        self._log(
+            "red_flag_answer",
+            flag=check.flag.value,
+            answer=answer,
+            outcome="withdrawn",
+            seconds=round(self.now - check.started, 3),
+        )
+        self._effects.append(StopSpeech())
+        if not check.paused_here:
+            # it was stopped before (a pause, a pain question): that carries on as it was
+            asked_for = self.now - check.started
+            if self._pain is not None:
+                self._pain.deadline += asked_for
+            if self._stop_deadline is not None:
+                self._stop_deadline += asked_for
+            self._say(f"Sorry, I misheard. {self._still_waiting_text()}", Priority.RESPONSE)
+            return
+        if self._running is not None:
+            self._resume(announce=False)
+            self._say(f"Sorry, I misheard. Carrying on: {self._where_text()}", Priority.RESPONSE)
+            return
+        self._say("Sorry, I misheard.", Priority.RESPONSE)
+        self._resume(announce=False)  # says the interrupted instruction again
+
+    def _still_waiting_text(self) -> str:
+        """What the user was being asked when the clock was already stopped."""
+        if self._pain is not None:
+            if self._pain.asking == "level":
+                return "How bad is it, from 0 to 10?"
+            return "Is it in your back, or spreading down your leg?"
+        if self._stop_deadline is not None:
+            return "Say stop again to end the session, or resume to carry on."
+        return "We're paused. Say resume when you're ready."
+
+    # ------------------------------------------------------------ undo
+
+    def _snapshot(self, command: Command) -> _Snapshot:
+        """The session as it is, before a consequential command heard by voice."""
+        perf = self._perf
+        running = self._running
+        fields: dict[str, Any] = {
+            "_item_index": self._item_index,
+            "_perf": replace(perf, completed=set(perf.completed), notes=list(perf.notes))
+            if perf is not None
+            else None,
+            "_steps": list(self._steps),
+            "_step_index": self._step_index,
+            "_running": _Running(running.step, running.start, list(running.actions), running.index)
+            if running is not None
+            else None,
+            "_paused_at": self._paused_at,
+            "_pause_reason": self._pause_reason,
+            "_pain": replace(self._pain) if self._pain is not None else None,
+            "_stop_deadline": self._stop_deadline,
+            "_records": [replace(record) for record in self._records],
+            "phase": self.phase,
+            "_last_instruction": self._last_instruction,
+            "_leaving_early": self._leaving_early,
+            "_pain_counts": Counter(self._pain_counts),
+            "_skip_for_session": set(self._skip_for_session),
+            "_start_plan": self._start_plan,
+        }
+        return _Snapshot(command, self.now, self.now + UNDO_SECONDS, fields)
+
+    def _undo_wanted(self, intent: Intent) -> bool:
+        snapshot = self._undo_snapshot
+        if snapshot is None or self.now > snapshot.until + 1e-9:
+            self._undo_snapshot = None
+            return False
+        return intent.command in (Command.UNDO, Command.PREVIOUS) or intent.reply is Reply.NO
+
+    def _cmd_undo(self, intent: Intent) -> None:
+        self._respond("There's nothing to undo.")
+        self._reissue_if_instruction()
+
+    def _undo(self) -> None:
+        """Put the session back where it was before the command, as if paused meanwhile."""
+        snapshot = self._undo_snapshot
+        assert snapshot is not None
+        self._undo_snapshot = None
+        for name, value in snapshot.fields.items():
+            setattr(self, name, value)
+        away = self.now - snapshot.taken_at
+        if self._paused_at is None and self._running is not None:
+            self._running.start += away
+        if self._pain is not None:
+            self._pain.deadline += away
+        if self._stop_deadline is not None:
+            self._stop_deadline += away
+        self._waiting_id = None
+        self._effects.append(StopSpeech())
+        self._log("undo", command=snapshot.command.value, index=self._item_index)
+        if self._perf is not None:
+            self._log("exercise_start", index=self._item_index, restored=True)
+        name = self._perf.exercise.name if self._perf is not None else "where we were"
+        if self._paused_at is not None:
+            self._say(f"Back to {name}. {self._still_waiting_text()}", Priority.RESPONSE)
+        elif self._running is not None:
+            self._say(f"Back to {name}: {self._where_text()}", Priority.RESPONSE)
+        else:
+            self._say(f"Back to {name}.", Priority.RESPONSE)
+            self._begin_step()  # the instruction that was cut off, again
 
 
 # ---------------------------------------------------------------- helpers

@@ -70,6 +70,13 @@ class SpeechDone:
     t: float
 
 
+class InputSource(StrEnum):
+    """How words reached the player: a misheard word is possible only by voice."""
+
+    VOICE = "voice"
+    TYPED = "typed"
+
+
 @dataclass(frozen=True)
 class Heard:
     """The user said (or typed) something that means `intent`."""
@@ -77,6 +84,8 @@ class Heard:
     intent: Intent
     t: float
     text: str = ""
+    source: InputSource = InputSource.TYPED
+    """Voice: consequential commands can be undone, red flags are checked back first."""
 
 
 @dataclass(frozen=True)

@@ -726,6 +726,8 @@ class SessionRecorder:
             "decision",
             "session_end",
             "next_day_feeling",
+            "red_flag_answer",
+            "undo",
         }
     )
 
@@ -911,6 +913,20 @@ class SessionRecorder:
             )
         elif kind == "red_flag":
             self._insert("red_flags", t, flag=str(rec["flag"]), exercise_id=rec.get("exercise"))
+        elif kind in ("red_flag_answer", "undo"):
+            # a warning sign heard by voice and asked back (confirmed or withdrawn), and a
+            # command taken back: kept with the commands, in their own words
+            command = f"red_flag_{rec['outcome']}" if kind == "red_flag_answer" else "undo"
+            text = f"{rec['flag']}: {rec['answer']}" if kind == "red_flag_answer" else None
+            self._insert(
+                "commands",
+                t,
+                command=command,
+                text=text or str(rec.get("command")),
+                item_index=self._item_index,
+                exercise_id=rec.get("exercise"),
+                item_exercise_id=self._current_base(),
+            )
         elif kind == "heard":
             self._insert(
                 "commands",

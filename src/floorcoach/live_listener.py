@@ -12,7 +12,7 @@ from floorcoach.audio.recognizer import Heard as RecognizedHeard
 from floorcoach.audio.recognizer import make_recognizer
 from floorcoach.commands import ListenContext
 from floorcoach.errors import AudioDeviceError, RecognizerError, with_fallback
-from floorcoach.events import Heard, Notice
+from floorcoach.events import Heard, InputSource, Notice
 from floorcoach.runtime import Clock, Runtime
 from floorcoach.self_voice import EchoGate, LevelTrack, PlayerSpeech
 
@@ -94,7 +94,7 @@ class LiveListener:
         return sounded
 
     def _on_heard(self, heard: RecognizedHeard) -> None:
-        self._runtime.post(Heard(heard.intent, self._clock.now(), heard.text))
+        self._runtime.post(Heard(heard.intent, self._clock.now(), heard.text, InputSource.VOICE))
 
     def _set_context(self, context: str) -> None:
         if self._recognizer is not None and hasattr(self._recognizer, "set_context"):

@@ -14,6 +14,7 @@ from floorcoach.events import (
     Effect,
     Event,
     Heard,
+    InputSource,
     Log,
     PlayCue,
     Say,
@@ -180,12 +181,14 @@ class Simulation:
         self._started = True
         return self.feed(Start(self.now))
 
-    def hear(self, text: str, intent: Intent | None = None) -> list[Effect]:
-        """The user says `text` now; returns the engine's immediate effects."""
+    def hear(
+        self, text: str, intent: Intent | None = None, source: InputSource = InputSource.TYPED
+    ) -> list[Effect]:
+        """The user says (by default: types) `text` now; returns the engine's immediate effects."""
         understood = intent or parse(text)
         if understood is None:
             raise ValueError(f"not a command: {text!r}")
-        self.last_effects = self.feed(Heard(understood, self.now, text))
+        self.last_effects = self.feed(Heard(understood, self.now, text, source))
         self._deliver_done()
         return self.last_effects
 
