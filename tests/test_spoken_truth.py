@@ -173,7 +173,8 @@ def test_down_my_leg_after_a_severe_level_keeps_the_decision(shapes: LoadedRouti
     assert sim.engine.exercise_id == "gentle-stretch"
     sim.advance(3.0)
     said = _says(sim.hear("down my leg"))
-    assert said == ["Thanks. Down your leg, noted; we'll stay with Gentle stretch."]
+    assert said[0] == "Thanks. Down your leg, noted; we'll stay with Gentle stretch."
+    assert said[1:] == ["Exercise 1 of 4: Gentle stretch."]  # cut off by the answer: again
     assert sim.engine.exercise_id == "gentle-stretch"
     assert sim.engine.listen_context == "commands"
 
@@ -334,3 +335,29 @@ def test_pain_before_a_resumed_start_plans_the_exercise_resumed_at(shapes: Loade
     assert run.summary is not None
     lift = run.summary["exercises"][1]
     assert (lift["outcome"], lift["reps"]) == ("reduced", 2)
+
+
+def test_the_plan_for_today_names_the_exercises_as_they_will_be_played(
+    shapes: LoadedRoutine, tmp_path: Path
+) -> None:
+    sim = _in_welcome(shapes)
+    sim.hear("that hurts")
+    sim.hear("seven")
+    sim.hear("in my back")
+    run = sim.finish()
+    today = next(text for text in run.said() if text.startswith("Today: "))
+    assert today == "Today: gentle stretch, test lift, test tilt, and test walk."
+    # the welcome line cut off by "that hurts" is said again
+    assert run.said().count(run.said()[0]) == 2
+
+    loaded = _routine(tmp_path, "  - exercise: tilt\n  - exercise: walk\n")
+    sim = _in_welcome(loaded)
+    sim.hear("that hurts")
+    sim.hear("eight")
+    sim.hear("my back")
+    sim.advance(2.0)
+    said = _says(sim.hear("down my leg"))
+    assert said[0] == "Thanks. Down your leg, noted; we'll keep to that."
+    run = sim.finish()
+    assert "Today: test walk." in run.said()
+    assert run.said().count("Welcome to Test R. A test routine.") == 2

@@ -581,8 +581,6 @@ class Engine:
     def _welcome_steps(self) -> list[Step]:
         routine = self.loaded.routine
         items = self.loaded.items[self._start_index :]
-        names = [item.exercise.name.lower() for item in items]
-        listing = _join_words(_unique(names))
         if self._start_index > 0:
             first = items[0].exercise.name
             number, total = self._start_index + 1, len(self.loaded.items)
@@ -594,11 +592,7 @@ class Engine:
             text = f"Welcome to {routine.name}. {routine.description}"
         steps: list[Step] = [SayStep(text, Phase.WELCOME)]
         steps.extend(SayStep(line, Phase.WELCOME) for line in self._intro_lines)
-        plan = f"Today: {listing}."
-        if self._announce_duration:
-            seconds = estimate_total_seconds(self.loaded, start_index=self._start_index)
-            plan += f" It takes {spoken_minutes(seconds)}."
-        steps.append(SayStep(plan, Phase.WELCOME))
+        steps.append(CallStep("today"))  # said as planned by then (pain may change the start)
         steps.extend(SayStep(note, Phase.WELCOME) for note in routine.safety_notes)
         steps.append(
             SayStep(
@@ -607,6 +601,24 @@ class Engine:
             )
         )
         return steps
+
+    def _call_today(self) -> None:
+        """Insert the day's plan: the exercises as they will be played, and how long."""
+        plan = self._start_plan
+        names: list[str] = []
+        for item in self.loaded.items[self._start_index :]:
+            if plan is not None and plan.index == item.index:
+                if plan.decision == "skip":
+                    continue
+                if plan.variant is not None:
+                    names.append(plan.variant.name.lower())
+                    continue
+            names.append(item.exercise.name.lower())
+        text = f"Today: {_join_words(_unique(names))}." if names else "Nothing more today."
+        if self._announce_duration:
+            seconds = estimate_total_seconds(self.loaded, start_index=self._start_index)
+            text += f" It takes {spoken_minutes(seconds)}."
+        self._steps.insert(self._step_index, SayStep(text, Phase.WELCOME))
 
     def _call_welcome(self) -> None:
         """Insert the welcome now that the day's plan is settled."""
@@ -1863,7 +1875,6 @@ class Engine:
         if followup is None or self.now > followup.until + 1e-9:
             return False
         self._followup = None
-        self._effects.append(StopSpeech())
         place = "Down your leg" if location is Location.LEG else "In your back"
         if location is not followup.location:
             followup.report["location"] = location.value
@@ -1876,11 +1887,14 @@ class Engine:
             item = self.loaded.items[self._upcoming_index() or 0]
             new = self._rank_of(self._pain_choice(followup.level, location, item.pain_rules), item)
             if new > PAIN_RANKS[decision]:
+                self._effects.append(StopSpeech())
                 self._plan_start(followup.level, location, lead="Thanks. ")
+                self._reissue_if_instruction()  # the welcome line that was cut off
                 return True
         elif on_same and perf is not None and decision != "skip":
             choice = self._pain_choice(followup.level, location, perf.rules)
             if self._rank_of(choice, perf.item) > PAIN_RANKS[decision]:
+                self._effects.append(StopSpeech())
                 if choice == "severe":
                     opening, reason = self._why(followup.level, location, perf.rules)
                     self._ease_off(perf, opening, reason, lead="Thanks. ")
@@ -1892,7 +1906,8 @@ class Engine:
             if on_same and perf is not None and decision != "skip"
             else "we'll keep to that"
         )
-        self._say(f"Thanks. {place}, noted; {stay}.", Priority.RESPONSE)
+        self._respond(f"Thanks. {place}, noted; {stay}.")
+        self._reissue_if_instruction()
         return True
 
     def _rank_of(self, choice: str, item: ResolvedItem) -> int:
@@ -2158,8 +2173,8 @@ def _unique(names: list[str]) -> list[str]:
 
 
 def _join_words(words: list[str]) -> str:
-    if len(words) <= 1:
-        return "".join(words)
+    if len(words) <= 2:
+        return " and ".join(words)
     return ", ".join(words[:-1]) + f", and {words[-1]}"
 
 
