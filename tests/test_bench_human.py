@@ -178,6 +178,53 @@ def test_labelled_streams_keep_the_split_speakers_events(human_dir: Path) -> Non
         assert len(stream.audio()) == 5 * RATE_HZ
 
 
+def test_clips_are_found_in_a_non_command_stream(tmp_path: Path) -> None:
+    """The human-dev non-command stream has no per-clip labels: its clips are located, so a
+    tune/check split scores only its own speakers' stretches of it."""
+    rng = np.random.default_rng(5)
+    tune, check = _speakers("tune", 2), _speakers("check", 2)
+    dev = tmp_path / "human-dev"
+    offsets = {0: 16_001, 1: 40_003, 2: 70_002}  # not on the 4 kHz grid of the coarse search
+    stream = rng.standard_normal(100_000) * 20
+    manifest = []
+    for i, speaker in enumerate([tune[0], check[0], tune[1], check[1]]):
+        clip = rng.standard_normal(8_000 + 1_000 * i) * 3000
+        _write(dev / "clips" / f"c{i}.wav", clip)
+        manifest.append({"file": f"clips/c{i}.wav", "speaker": speaker, "word": "bed"})
+        if i in offsets:
+            stream[offsets[i] : offsets[i] + len(clip)] += clip
+    (dev / "manifest.json").write_text(json.dumps(manifest))
+    _write(dev / "noncmd_dev_01_clean.wav", stream)
+    _write(dev / "noncmd_dev_01_20db.wav", stream + rng.standard_normal(len(stream)) * 300)
+    duration = len(stream) / RATE_HZ
+    labels: list[dict[str, object]] = [
+        {"file": f"noncmd_dev_01_{c}.wav", "kind": "noncommand", "snr": snr, "duration": duration}
+        | {"events": []}
+        for c, snr in (("clean", None), ("20db", 20))
+    ]
+    (dev / "labels.json").write_text(json.dumps(labels))
+
+    spans = hs.locate_clips(dev, dev / "noncmd_dev_01_clean.wav")
+    assert [(round(a * RATE_HZ), c) for a, _, _, c in spans] == [
+        (16_001, "clips/c0.wav"),
+        (40_003, "clips/c1.wav"),
+        (70_002, "clips/c2.wav"),
+    ]
+    everyone = hs.load_labelled_streams(tmp_path, "all")
+    assert [s.scored_seconds for s in everyone] == [pytest.approx(duration)] * 2
+    cache = tmp_path / "cache"
+    for split, speakers in (("tune", {tune[0], tune[1]}), ("check", {check[0]})):
+        streams = hs.load_labelled_streams(tmp_path, split, cache=cache)
+        assert len(streams) == 2  # the 20 dB stream uses the clean stream's clip positions
+        for s in streams:
+            assert {r.speaker for r in s.regions} == speakers
+    assert (cache / "human-noncommand-spans.json").is_file()
+    tune_s, check_s = (
+        hs.load_labelled_streams(tmp_path, p)[0].scored_seconds for p in ("tune", "check")
+    )
+    assert tune_s + check_s == pytest.approx(duration)
+
+
 def test_negatives_stream_is_deterministic_and_split(human_dir: Path) -> None:
     one = hs.negatives_stream(human_dir, "all", None, seed=3)
     again = hs.negatives_stream(human_dir, "all", None, seed=3)
