@@ -55,7 +55,7 @@ def test_the_template_documents_exactly_the_defaults(tmp_path: Path) -> None:
     path = _write(tmp_path / "config.toml", "\n".join(lines))
     loaded = load_config(path, warn=None)
     assert not loaded.problems
-    assert len(loaded.from_file) == 7
+    assert len(loaded.from_file) == 8
     assert loaded.config == Config()
 
 

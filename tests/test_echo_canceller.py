@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from floorcoach.audio.echo_canceller import EchoCanceller
+from floorcoach.audio.echo_canceller import EchoCanceller, make_echo_canceller
 from floorcoach.audio.synth import make_synthesizer
 
 PLAYER_LINES = (
@@ -27,10 +27,11 @@ def player() -> np.ndarray:
     return np.concatenate(pieces).astype(np.float64)
 
 
+@pytest.mark.parametrize("kind", ["nlms", "webrtc"])
 @pytest.mark.parametrize("delay_ms", [30, 120])
 @pytest.mark.parametrize("chunk", [320, 4000])
 def test_the_echo_is_cancelled_and_the_user_kept(
-    player: np.ndarray, delay_ms: int, chunk: int
+    player: np.ndarray, delay_ms: int, chunk: int, kind: str
 ) -> None:
     delay = 16 * delay_ms
     echo = 0.3 * np.concatenate([np.zeros(delay), player])[: len(player)]
@@ -39,7 +40,7 @@ def test_the_echo_is_cancelled_and_the_user_kept(
     at = 16000 * 7
     mic = echo + noise
     mic[at : at + len(user)] += user
-    canceller = EchoCanceller()
+    canceller = make_echo_canceller(kind)
     out = np.concatenate(
         [
             canceller.process(mic[i : i + chunk], player[i : i + chunk])

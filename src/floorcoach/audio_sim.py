@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from floorcoach.audio.cues import render_cue
-from floorcoach.audio.echo_canceller import EchoCanceller
+from floorcoach.audio.echo_canceller import DEFAULT_ECHO_CANCEL, make_echo_canceller
 from floorcoach.audio.pcm import RATE_HZ, Pcm, float_to_int16
 from floorcoach.audio.recognizer import CommandRecognizer
 from floorcoach.audio.speech_cache import CachedSynthesizer
@@ -111,9 +111,12 @@ def run_on_audio_clock(
     echo_delay_seconds: float = ECHO_DELAY_SECONDS,
     gate: EchoGate | None = None,
     seed: int = 0,
-    cancel_echo: bool = True,
+    echo_cancel: str = DEFAULT_ECHO_CANCEL,
 ) -> AudioSimResult:
-    """Play a routine hands-free against a recorded user; everything is clocked by samples."""
+    """Play a routine hands-free against a recorded user; everything is clocked by samples.
+
+    `echo_cancel` names the echo canceller as `--echo-cancel` does (webrtc, nlms or none).
+    """
     gate = gate or EchoGate(mic=LevelTrack(), played=LevelTrack())
     sim = Simulation(loaded, rate_wpm=rate_wpm, announce_duration=True)
     speaker = _TimelineSpeaker(synth, gate)
@@ -132,7 +135,7 @@ def run_on_audio_clock(
     index = 0
     heard_count = 0
     heard_samples = 0
-    canceller = EchoCanceller() if cancel_echo else None
+    canceller = make_echo_canceller(echo_cancel) if echo_cancel != "none" else None
     last_recognized = last_learned = 0.0
     while True:
         t_end = (index + 1) * chunk / RATE_HZ

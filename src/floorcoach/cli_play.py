@@ -11,6 +11,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from floorcoach.audio.echo_canceller import DEFAULT_ECHO_CANCEL, ECHO_CANCELLERS
 from floorcoach.catalog import Catalog, LoadedRoutine
 from floorcoach.cli_config import add_config_option
 from floorcoach.config import fill_args, load_config, speech_change_saver
@@ -99,6 +100,13 @@ def _add_session_options(play: argparse.ArgumentParser) -> None:
         help="speech recognizer (config: auto = Vosk when an English model is installed)",
     )
     play.add_argument("--input-device", help="microphone: device index or name substring")
+    play.add_argument(
+        "--echo-cancel",
+        default=None,
+        choices=ECHO_CANCELLERS,
+        help="take the player's own voice out of the microphone: webrtc (WebRTC's AEC3), "
+        f"nlms (the built-in adaptive filter) or none (config: {DEFAULT_ECHO_CANCEL})",
+    )
     play.add_argument(
         "--no-mic", action="store_true", help="do not listen; take typed commands only"
     )
@@ -313,6 +321,7 @@ def _attach_microphone(
         speaker=voice.speaker if voice is not None else None,
         voice=voice,
         note=_note,
+        echo_cancel=args.echo_cancel,
     )
     listener.start()
     return listener
@@ -362,7 +371,9 @@ def _simulate_hands_free(args: argparse.Namespace, loaded: LoadedRoutine) -> int
         make_synthesizer(args.speech_backend, args.voice, args.rate_wpm), SpeechCache()
     )
     recognizer = make_recognizer(args.engine)
-    result = run_on_audio_clock(loaded, synth, user, recognizer, rate_wpm=args.rate_wpm)
+    result = run_on_audio_clock(
+        loaded, synth, user, recognizer, rate_wpm=args.rate_wpm, echo_cancel=args.echo_cancel
+    )
     if args.speak_to:
         write_wav(args.speak_to, result.player_audio)
     if args.log:

@@ -118,6 +118,12 @@ class RecognitionSettings(_Section):
         description="auto: Vosk when an English model is installed, else pocketsphinx",
         json_schema_extra=_accepts('"auto", "pocketsphinx" or "vosk"'),
     )
+    echo_cancel: Literal["webrtc", "nlms", "none"] = Field(
+        default="nlms",
+        description="how the player's own voice is taken out of the microphone: webrtc "
+        "(WebRTC's echo canceller), nlms (the built-in adaptive filter) or none",
+        json_schema_extra=_accepts('"webrtc", "nlms" or "none"'),
+    )
 
 
 class RoutineSettings(_Section):
@@ -186,6 +192,7 @@ DEFAULT_CONFIG_TEXT: Final = """\
 
 [recognition]
 # engine = "auto"       # "auto" (Vosk if an English model is installed), "pocketsphinx", "vosk"
+# echo_cancel = "nlms"  # the player's own voice out of the microphone: "webrtc", "nlms", "none"
 
 [routine]
 # default = "first-week"   # played by `floorcoach play` and by saying "start"
@@ -685,6 +692,7 @@ ARG_SETTINGS: Final[dict[str, tuple[str, str]]] = {
     "input_device": ("devices", "input_device"),
     "output_device": ("devices", "output_device"),
     "engine": ("recognition", "engine"),
+    "echo_cancel": ("recognition", "echo_cancel"),
     "routine": ("routine", "default"),
     "display": ("display", "mode"),
 }

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
+from floorcoach.audio.echo_canceller import DEFAULT_ECHO_CANCEL
 from floorcoach.audio.recognizer import Heard as RecognizedHeard
 from floorcoach.audio.recognizer import make_recognizer
 from floorcoach.commands import ListenContext
@@ -37,6 +38,7 @@ class LiveListener:
         speaker: Any = None,
         voice: Any = None,
         note: Callable[[str], None] = print,
+        echo_cancel: str = DEFAULT_ECHO_CANCEL,
     ) -> None:
         self._runtime = runtime
         self._clock = clock
@@ -46,6 +48,7 @@ class LiveListener:
         self._speaker = speaker
         self._voice = voice
         self._note = note
+        self._echo_cancel = echo_cancel
         self._leveled: set[int] = set()
         self._gate = EchoGate(source=self._played, mic=LevelTrack(), played=LevelTrack())
         self._mic: Any = None
@@ -71,14 +74,24 @@ class LiveListener:
             on_error=self._on_lost,
             gate=self._gate,
             reference=self._reference(),
+            echo_cancel=self._echo_cancel,
         )
+        if self._mic.echo_cancel not in (self._echo_cancel, "none"):
+            self._note(
+                f"the {self._echo_cancel} echo canceller cannot load here; "
+                f"using {self._mic.echo_cancel}"
+            )
         self._runtime.on_context = self._set_context
         try:
             self._mic.start()
         except AudioDeviceError as exc:
             self._on_lost(exc)
             return
-        self._note(f"listening on '{self._mic.device_name}' with {self._recognizer.description}")
+        cancel = self._mic.echo_cancel
+        echo = f", echo cancelled by {cancel}" if cancel != "none" else ""
+        self._note(
+            f"listening on '{self._mic.device_name}' with {self._recognizer.description}{echo}"
+        )
 
     def close(self) -> None:
         """Stop listening and retrying."""

@@ -13,10 +13,13 @@ follows a filter that has just learned the user's voice.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final, Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+from floorcoach.audio.pcm import RATE_HZ
+from floorcoach.errors import FloorcoachError
 
 BLOCK: Final = 256
 PARTITIONS: Final = 16
@@ -118,3 +121,108 @@ class EchoCanceller:
         taps = np.fft.irfft(gradient, axis=1)
         taps[:, block:] = 0.0
         self._background += np.fft.rfft(taps, axis=1)
+
+
+class EchoCancelling(Protocol):
+    """What the microphone listener and the simulation need from an echo canceller."""
+
+    def process(
+        self, mic: npt.NDArray[np.floating], reference: npt.NDArray[np.floating]
+    ) -> FloatArray:
+        """The microphone signal (floats in [-1, 1]) with the echo of `reference` taken out."""
+        ...
+
+
+ECHO_CANCELLERS: Final = ("webrtc", "nlms", "none")
+"""The choices for `--echo-cancel` and `echo_cancel` in the config file."""
+DEFAULT_ECHO_CANCEL: Final = "nlms"
+
+WEBRTC_FRAME: Final = 160
+"""WebRTC's audio processing takes exactly 10 ms frames (160 samples at 16 kHz)."""
+
+
+class WebRtcEchoCanceller:
+    """WebRTC's echo canceller (AEC3) through livekit's `rtc.AudioProcessingModule`.
+
+    Field-proven where the NLMS filter is hand-written: it finds the echo's delay itself,
+    follows a changing echo path and suppresses what a linear filter leaves. Both signals go
+    through in 10 ms frames, the reference first (`process_reverse_stream`), then the
+    microphone (`process_stream`, changed in place). Output lags input by under 10 ms.
+    """
+
+    def __init__(self, *, high_pass: bool = True, noise_suppression: bool = False) -> None:
+        try:
+            from livekit import rtc
+        except ImportError as exc:  # an optional wheel missing on this machine
+            raise FloorcoachError(
+                "the WebRTC echo canceller needs the livekit package "
+                "(pip install livekit); use --echo-cancel nlms meanwhile"
+            ) from exc
+        self._rtc = rtc
+        self._apm = rtc.AudioProcessingModule(
+            echo_cancellation=True,
+            high_pass_filter=high_pass,
+            noise_suppression=noise_suppression,
+        )
+        self._mic_pending = np.zeros(0, dtype=np.int16)
+        self._ref_pending = np.zeros(0, dtype=np.int16)
+        self.frames = 0
+
+    def process(
+        self, mic: npt.NDArray[np.floating], reference: npt.NDArray[np.floating]
+    ) -> FloatArray:
+        """Return the microphone signal with the echo of `reference` taken out (10 ms steps)."""
+        self._mic_pending = np.concatenate([self._mic_pending, _to_int16(mic)])
+        self._ref_pending = np.concatenate([self._ref_pending, _to_int16(reference)])
+        count = min(len(self._mic_pending), len(self._ref_pending)) // WEBRTC_FRAME
+        out = np.empty(count * WEBRTC_FRAME, dtype=np.float64)
+        for i in range(count):
+            span = slice(i * WEBRTC_FRAME, (i + 1) * WEBRTC_FRAME)
+            far = self._frame(self._ref_pending[span])
+            self._apm.process_reverse_stream(far)
+            # the reference is already placed at the time it sounded: no extra delay to report
+            self._apm.set_stream_delay_ms(0)
+            near = self._frame(self._mic_pending[span])
+            self._apm.process_stream(near)
+            cleaned = np.frombuffer(near.data, dtype=np.int16)
+            out[span] = cleaned.astype(np.float64) / 32768.0
+        done = count * WEBRTC_FRAME
+        self._mic_pending = self._mic_pending[done:]
+        self._ref_pending = self._ref_pending[done:]
+        self.frames += count
+        return out
+
+    def _frame(self, samples: npt.NDArray[np.int16]) -> Any:
+        return self._rtc.AudioFrame(
+            bytearray(samples.astype("<i2").tobytes()), RATE_HZ, 1, WEBRTC_FRAME
+        )
+
+
+class NoEchoCanceller:
+    """Passes the microphone through untouched (`--echo-cancel none`)."""
+
+    def process(
+        self, mic: npt.NDArray[np.floating], reference: npt.NDArray[np.floating]
+    ) -> FloatArray:
+        """The microphone signal as it came."""
+        return np.asarray(mic, dtype=np.float64)
+
+
+def make_echo_canceller(kind: str) -> EchoCancelling:
+    """The echo canceller called `kind` (one of ECHO_CANCELLERS).
+
+    Raises ValueError naming the valid choices for an unknown kind, and FloorcoachError when
+    the WebRTC one cannot load (livekit missing).
+    """
+    if kind == "webrtc":
+        return WebRtcEchoCanceller()
+    if kind == "nlms":
+        return EchoCanceller()
+    if kind == "none":
+        return NoEchoCanceller()
+    raise ValueError(f"unknown echo canceller {kind!r}; choose one of {', '.join(ECHO_CANCELLERS)}")
+
+
+def _to_int16(samples: npt.NDArray[np.floating]) -> npt.NDArray[np.int16]:
+    scaled = np.round(np.asarray(samples, dtype=np.float64) * 32768.0)
+    return np.clip(scaled, -32768, 32767).astype(np.int16)

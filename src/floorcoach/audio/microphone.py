@@ -19,10 +19,14 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from floorcoach.audio.echo_canceller import EchoCanceller
+from floorcoach.audio.echo_canceller import (
+    DEFAULT_ECHO_CANCEL,
+    EchoCancelling,
+    make_echo_canceller,
+)
 from floorcoach.audio.pcm import RATE_HZ, resample
 from floorcoach.audio.recognizer import CommandRecognizer, Heard
-from floorcoach.errors import AudioDeviceError
+from floorcoach.errors import AudioDeviceError, FloorcoachError
 from floorcoach.self_voice import EchoGate
 
 _LOGGER = logging.getLogger(__name__)
@@ -50,6 +54,7 @@ class MicrophoneListener:
         on_error: Callable[[AudioDeviceError], None] | None = None,
         gate: EchoGate | None = None,
         reference: Callable[[float, int], npt.NDArray[np.float32]] | None = None,
+        echo_cancel: str = DEFAULT_ECHO_CANCEL,
     ) -> None:
         self.recognizer = recognizer
         self.on_heard = on_heard
@@ -74,7 +79,13 @@ class MicrophoneListener:
         self._reference = reference
         """What the player sounded (monotonic start, sample count at 16 kHz): with it, the
         player's echo is cancelled before anyone listens."""
-        self._canceller = EchoCanceller() if reference is not None else None
+        self.echo_cancel = echo_cancel if reference is not None else "none"
+        self._canceller: EchoCancelling | None = None
+        if self.echo_cancel != "none":
+            self._canceller = _canceller(self.echo_cancel)
+            if self._canceller is None:
+                self.echo_cancel = "nlms"
+                self._canceller = make_echo_canceller("nlms")
         self._quiet_since = 0.0
         self._learned_at = 0.0
         self._wav: wave.Wave_write | None = None
@@ -318,3 +329,12 @@ class MicrophoneListener:
         if self._heard_log is not None:
             self._heard_log.close()
             self._heard_log = None
+
+
+def _canceller(kind: str) -> EchoCancelling | None:
+    """The echo canceller asked for, or None when it cannot load here (the caller falls back)."""
+    try:
+        return make_echo_canceller(kind)
+    except FloorcoachError as exc:
+        _LOGGER.warning("%s; using the NLMS echo canceller", exc)
+        return None
