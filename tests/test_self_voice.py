@@ -95,3 +95,27 @@ def test_double_talk_needs_more_than_the_echo_explains() -> None:
     assert echo_only is not None
     assert "echo" in echo_only
     assert gate.verdict(10.2, 10.7, pause, "pause") is None  # the user, over the player
+
+
+def test_a_user_in_the_learning_stretch_does_not_make_the_echo_seem_loud() -> None:
+    """Words the recognizer turned down still teach nothing: the median half-second counts."""
+    import numpy as np
+
+    from floorcoach.self_voice import LevelTrack
+
+    rng = np.random.default_rng(1)
+    played = rng.normal(0, 0.3, 16000 * 12)
+    echo = 0.3 * played
+    user = np.zeros_like(played)
+    user[16000 * 3 : round(16000 * 3.7)] = rng.normal(0, 0.3, round(16000 * 0.7))
+    gate = EchoGate(mic=LevelTrack(), played=LevelTrack())
+    gate.played.add(0.0, played, 16000)  # type: ignore[union-attr]
+    gate.mic.add(0.0, echo + user, 16000)  # type: ignore[union-attr]
+    assert gate.learn_echo(2.0, 6.0)  # the user spoke in 0.7 s of these 4 s
+    assert 0.05 < gate.echo_ratio < 0.15  # the echo's own 0.09, not the user's
+    pause = parse("pause")
+    assert pause is not None
+    gate.note(0.0, 12.0, "Lie on your back and breathe slowly.")
+    user[16000 * 10 : round(16000 * 10.5)] = rng.normal(0, 0.3, 8000)
+    gate.mic.add(10.0, user[16000 * 10 : round(16000 * 10.5)], 16000)  # type: ignore[union-attr]
+    assert gate.verdict(10.0, 10.5, pause, "pause") is None

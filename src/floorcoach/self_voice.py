@@ -31,6 +31,8 @@ ECHO_MARGIN_DB: Final = 6.0
 """Over the player's voice, a command's audio must be this much louder than its echo."""
 ALIGN_SECONDS: Final = 0.25
 """How far the echo may lag what was played (output latency plus the room)."""
+LEARN_WINDOW_FRAMES: Final = 50
+"""The echo level is learned per half second (50 frames of 10 ms), then the median taken."""
 DEFAULT_ECHO_RATIO: Final = 0.5
 """Echo energy / played energy assumed until measured: a speaker close to the microphone."""
 _MIN_REFERENCE_ENERGY: Final = 1e-6
@@ -197,10 +199,13 @@ class EchoGate:
         return f"no louder than the player's own echo ({margin_db:+.1f} dB)"
 
     def learn_echo(self, start: float, end: float) -> bool:
-        """Measure echo / played energy over a stretch where only the player spoke.
+        """Measure echo / played energy over a stretch where nothing was recognized.
 
-        Energy sums over a few seconds do not care how late the echo arrives; the quietest
-        frames give the noise floor to take away. Returns whether an estimate was made.
+        Energy sums over half a second care little how late the echo arrives; the quietest
+        frames give the noise floor to take away. The estimate is the median half-second, so
+        a user who spoke in a few of them (a command the recognizer turned down, a bystander)
+        does not teach the gate that the echo is loud and so hide the next command. Returns
+        whether an estimate was made.
         """
         if self.mic is None or self.played is None:
             return False
@@ -212,7 +217,14 @@ class EchoGate:
         # the microphone's own noise: what it hears in the player's pauses (if any)
         pauses = [h for h, p in zip(heard, played, strict=True) if p <= 1e-7]
         floor = float(np.percentile(pauses, 50)) if len(pauses) >= 10 else 0.0
-        estimate = max(0.0, float(np.mean(heard)) - floor) / max(float(np.mean(played)), 1e-12)
+        per = LEARN_WINDOW_FRAMES
+        count = len(heard) // per
+        heard_w = np.asarray(heard[: count * per]).reshape(count, per).mean(axis=1) - floor
+        played_w = np.asarray(played[: count * per]).reshape(count, per).mean(axis=1)
+        sounding = played_w > 1e-5
+        if not np.any(sounding):
+            return False
+        estimate = float(np.median(np.maximum(heard_w[sounding], 0.0) / played_w[sounding]))
         self.echo_ratio = estimate if self._learned == 0 else 0.7 * self.echo_ratio + 0.3 * estimate
         self._learned += 1
         return True
