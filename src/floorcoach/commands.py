@@ -395,6 +395,7 @@ SPOKEN_COMMANDS: Final[tuple[str, ...]] = (
     "previous",
     "previous exercise",
     "go back",
+    "undo",
     "repeat",
     "repeat that",
     "say again",
@@ -442,7 +443,7 @@ SPOKEN_PHRASES: Final[dict[ListenContext, tuple[str, ...]]] = {
     ListenContext.PAIN_LEVEL: NUMBER_WORDS,
     ListenContext.PAIN_LOCATION: tuple(p for ps in LOCATION_PHRASES.values() for p in ps),
     ListenContext.FEELING: tuple(p for ps in FEELING_PHRASES.values() for p in ps),
-    ListenContext.CONFIRM: ("resume", "continue", "carry on", "keep going"),
+    ListenContext.CONFIRM: ("resume", "continue", "carry on", "keep going", "yes", "no"),
 }
 """Per context, the phrases listened for besides SPOKEN_SAFETY."""
 

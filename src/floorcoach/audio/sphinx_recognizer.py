@@ -12,11 +12,12 @@ import logging
 import math
 import os
 from dataclasses import dataclass, field, replace
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from floorcoach.audio.command_head import HeadRule
 from floorcoach.audio.phrase_verifier import PhraseVerifier, Verdict, verifier_dir
 from floorcoach.audio.recognizer import Heard
 from floorcoach.audio.vad import EnergyVad, Segment, VadConfig, wiener_denoise
@@ -82,7 +83,17 @@ class SphinxConfig:
     absorb: bool = True
     """Decode other contexts' phrases too, and ignore them ("four" while counting along)."""
     verifier: bool = True
-    """Check each segment with the trained phrase verifier (audio/phrase_verifier.py)."""
+    """Check each segment with a second opinion: the command head or the phrase verifier."""
+    second_opinion: str = "head"
+    """"head": the command head on a real-speech embedding (audio/command_head.py), deciding
+    with the decoder by `head_rule`; "verifier": the phrase verifier trained on synthesizers
+    only (audio/phrase_verifier.py), deciding by the thresholds below."""
+    head_rule: HeadRule = field(default_factory=HeadRule)
+    verifier_rescues: bool = True
+    """With the head: a segment the head rule turned down is still taken when the phrase
+    verifier, by its own thresholds below, hears one of the phrases it knows. It was trained
+    on many synthesizer voices and hears them better than the head (held-out espeak-ng voices);
+    on recorded people it adds few false commands (2.7 / h alone, BENCHMARKS.md)."""
     verifier_only: bool = False
     """Let the verifier alone decide (no grammar decode): for the benchmark's comparison."""
     agree_probability: float = 0.2
@@ -101,6 +112,37 @@ class SphinxConfig:
     commands too, mostly add short words heard as commands ("in" as "pain", "of" as "pause")."""
 
 
+class SecondOpinion(Protocol):
+    """What checks the grammar decoder's guess: the phrase verifier or the command head."""
+
+    classes: list[str]
+    description: str
+
+    def judge(self, samples: npt.NDArray[np.int16], allowed: set[str] | None = None) -> Verdict:
+        """The likeliest allowed phrase of a segment, or OTHER."""
+        ...
+
+
+def _second_opinion(kind: str) -> SecondOpinion:
+    if kind == "head":
+        from floorcoach.audio.command_head import CommandHead
+
+        try:
+            return CommandHead()
+        except ModelNotFoundError as exc:
+            # A head out of step with the phrase table (a phrase added, not yet retrained):
+            # the phrase verifier still checks the contexts whose phrases it knows.
+            try:
+                verifier = PhraseVerifier(verifier_dir())
+            except ModelNotFoundError:
+                raise exc from None
+            _LOGGER.warning("command head not used (%s); using the %s", exc, verifier.description)
+            return verifier
+    if kind == "verifier":
+        return PhraseVerifier(verifier_dir())
+    raise RecognizerError(f"unknown second opinion {kind!r}: choose head or verifier")
+
+
 def preset(name: str) -> SphinxConfig:
     """Named configurations, so the benchmark can show what each engineering step does.
 
@@ -108,6 +150,14 @@ def preset(name: str) -> SphinxConfig:
     it was measured; "grammar" is the default without the verifier.
     """
     grammar = SphinxConfig(verifier=False, vad=VadConfig(), max_command_seconds=2.0)
+    synthetic = SphinxConfig(
+        second_opinion="verifier",
+        agree_probability=0.2,
+        safety_agree_probability=0.2,
+        alone_probability=0.4,
+        safety_alone_probability=0.4,
+    )
+    """The default of the fourth session: the phrase verifier, trained on synthesizers."""
     presets: dict[str, SphinxConfig] = {
         "default": SphinxConfig(),
         "grammar": grammar,
@@ -115,9 +165,9 @@ def preset(name: str) -> SphinxConfig:
         "reject": replace(grammar, absorb=False),
         "typed_grammar": replace(grammar, reject=False, absorb=False, full_grammar=True),
         "strict": replace(grammar, min_score_ratio=-0.0022, safety_min_score_ratio=-0.0026),
-        "verify": SphinxConfig(verifier=True),
+        "verify": synthetic,
         "verify_2s": replace(
-            SphinxConfig(),
+            synthetic,
             vad=VadConfig(),
             max_command_seconds=2.0,
             agree_probability=0.25,
@@ -125,7 +175,11 @@ def preset(name: str) -> SphinxConfig:
             alone_probability=0.6,
             safety_alone_probability=0.5,
         ),
-        "verifier_only": SphinxConfig(verifier=True, verifier_only=True),
+        "verifier_only": replace(synthetic, verifier_only=True),
+        "head": SphinxConfig(verifier_rescues=False),
+        "head_only": SphinxConfig(
+            verifier_only=True, verifier_rescues=False, head_rule=HeadRule(consequential_alone=0)
+        ),
         "plain": replace(
             grammar,
             vad=VadConfig(max_segment_seconds=60.0),
@@ -249,13 +303,13 @@ class SphinxRecognizer:
         self._context = ListenContext.COMMANDS
         self.set_context(context if context in self._tables else next(iter(self._tables)))
         self._vad = EnergyVad(self.config.vad)
-        self._verifier: PhraseVerifier | None = None
+        self._verifier: SecondOpinion | None = None
         self._verified: set[ListenContext] = set()
         """Contexts whose every phrase the verifier knows (not standby's own grammar)."""
         checked = ""
         if self.config.verifier:
             try:
-                self._verifier = PhraseVerifier(verifier_dir())
+                self._verifier = _second_opinion(self.config.second_opinion)
                 known = set(self._verifier.classes)
                 self._verified = {ctx for ctx, table in self._tables.items() if set(table) <= known}
                 checked = (
@@ -266,7 +320,24 @@ class SphinxRecognizer:
             except ModelNotFoundError as exc:
                 # Still a working recognizer, only a less careful one: say so, carry on.
                 _LOGGER.warning("phrase verifier not used: %s", exc)
-                checked = " (phrase verifier missing: grammar decoder alone)"
+                missing = (
+                    "command head" if self.config.second_opinion == "head" else "phrase verifier"
+                )
+                checked = f" ({missing} missing: grammar decoder alone)"
+        self._verifier_rule = isinstance(self._verifier, PhraseVerifier)
+        """Decide by the verifier's thresholds (the verify presets, or no head to be had)."""
+        self._rescuer: PhraseVerifier | None = None
+        """With the head: the synthetic-trained phrase verifier, consulted on what the head
+        rule turned down (`SphinxConfig.verifier_rescues`)."""
+        self._rescuer_knows: set[str] = set()
+        if self._verifier is not None and not self._verifier_rule:
+            if self.config.verifier_rescues:
+                try:
+                    self._rescuer = PhraseVerifier(verifier_dir())
+                    self._rescuer_knows = set(self._rescuer.classes)
+                    checked += f" and the {self._rescuer.description}"
+                except ModelNotFoundError as exc:
+                    _LOGGER.warning("phrase verifier not used: %s", exc)
         sizes = "/".join(str(len(t)) for t in self._tables.values())
         self.description = (
             f"pocketsphinx {sizes} phrases per context, model {_model_dir()}/en-us{checked}"
@@ -335,7 +406,8 @@ class SphinxRecognizer:
         """
         c = self.config
         return not c.verifier_only and (
-            c.agree_probability < c.alone_probability
+            c.second_opinion == "head"
+            or c.agree_probability < c.alone_probability
             or c.safety_agree_probability < c.safety_alone_probability
         )
 
@@ -411,10 +483,10 @@ class SphinxRecognizer:
         return wiener_denoise(segment.samples) if c.denoise and noisy else segment.samples
 
     def _decode_verified(self, segment: Segment, context: ListenContext) -> Heard | None:
-        """Grammar decode and verifier together: both must agree, unless the verifier is sure.
+        """Grammar decode and second opinion together (`head_rule`, or the verifier's rule).
 
-        The verifier sees the raw segment (it was trained on noisy audio); the decoder the
-        Wiener-filtered one when the room is noisy, as without the verifier.
+        The second opinion sees the raw segment (it was trained on noisy audio); the decoder
+        the Wiener-filtered one when the room is noisy, as without it.
         """
         c = self.config
         assert self._verifier is not None
@@ -426,6 +498,43 @@ class SphinxRecognizer:
         if self._decoder_decides:
             text, _score = self._decode(self._decoder_samples(segment), self._search(context))
             decoded = table.get(text)
+        if self._verifier_rule:
+            heard = self._verifier_decision(segment, decoded, text, verdict, table)
+            if heard is None:
+                decoder = f"decoder {text!r}, " if self._decoder_decides else ""
+                self._reject(
+                    segment, f"{decoder}verifier {verdict.phrase!r} p={verdict.probability:.2f}"
+                )
+            return heard
+        chosen = c.head_rule.decide(decoded, by_intent)
+        if chosen is not None:
+            said = text if chosen == decoded else self._likeliest_phrase(chosen, verdict, table)
+            return self._heard(segment, chosen, said, by_intent.get(chosen, 0.0))
+        if self._rescuer is not None:
+            known = {p: i for p, i in table.items() if p in self._rescuer_knows}
+            rescue = self._rescuer.judge(segment.samples, allowed=set(known))
+            heard = self._verifier_decision(
+                segment, decoded if text in known else None, text, rescue, known
+            )
+            if heard is not None:
+                return heard
+        self._reject(
+            segment, f"decoder {text!r}, head {verdict.phrase!r} p={verdict.probability:.2f}"
+        )
+        return None
+
+    def _verifier_decision(
+        self,
+        segment: Segment,
+        decoded: Intent | None,
+        text: str,
+        verdict: Verdict,
+        table: dict[str, Intent],
+    ) -> Heard | None:
+        """The phrase verifier's rule: the decoder's intent at the agree threshold, else the
+        verifier's likeliest intent at the alone threshold."""
+        c = self.config
+        by_intent = intent_probabilities(verdict, table)
         if decoded is not None:
             p = by_intent.get(decoded, 0.0)
             need = c.safety_agree_probability if _is_safety(decoded) else c.agree_probability
@@ -435,14 +544,16 @@ class SphinxRecognizer:
             guess, p = max(by_intent.items(), key=lambda item: item[1])
             need = c.safety_alone_probability if _is_safety(guess) else c.alone_probability
             if p >= need:
-                said = max(
-                    (phrase for phrase, intent in table.items() if intent == guess),
-                    key=lambda phrase: verdict.probabilities.get(phrase, 0.0),
-                )
-                return self._heard(segment, guess, said, p)
-        decoder = f"decoder {text!r}, " if self._decoder_decides else ""
-        self._reject(segment, f"{decoder}verifier {verdict.phrase!r} p={verdict.probability:.2f}")
+                return self._heard(segment, guess, self._likeliest_phrase(guess, verdict, table), p)
         return None
+
+    @staticmethod
+    def _likeliest_phrase(intent: Intent, verdict: Verdict, table: dict[str, Intent]) -> str:
+        """The phrase meaning `intent` that the second opinion found likeliest."""
+        return max(
+            (phrase for phrase, meant in table.items() if meant == intent),
+            key=lambda phrase: verdict.probabilities.get(phrase, 0.0),
+        )
 
     @staticmethod
     def _heard(segment: Segment, intent: Intent, text: str, confidence: float) -> Heard:
