@@ -465,10 +465,12 @@ def test_typed_lines_are_logged_as_typed(tmp_path: Path, shapes: LoadedRoutine) 
     assert not any(r["kind"] == "undo" for r in map(json.loads, log.read_text().splitlines()))
 
 
-def test_the_question_asks_for_no_once_the_grammar_has_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_question_asks_for_no_only_when_the_grammar_has_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from floorcoach import commands, engine
 
-    assert engine._deny_word() == "carry on"  # the shipped grammar: no "no" yet
-    confirm = (*commands.SPOKEN_PHRASES[ListenContext.CONFIRM], "yes", "no")
+    assert engine._deny_word() == "no"  # the shipped grammar hears "no" (the command head)
+    confirm = tuple(p for p in commands.SPOKEN_PHRASES[ListenContext.CONFIRM] if p != "no")
     monkeypatch.setitem(commands.SPOKEN_PHRASES, ListenContext.CONFIRM, confirm)
-    assert engine._deny_word() == "no"
+    assert engine._deny_word() == "carry on"
