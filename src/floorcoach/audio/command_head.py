@@ -21,9 +21,9 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from floorcoach.audio.phrase_verifier import OTHER, Verdict, verifier_phrases
+from floorcoach.audio.phrase_verifier import OTHER, Verdict, verdict_among, verifier_phrases
 from floorcoach.audio.speech_embedding import SpeechEmbedder, shared_embedder
-from floorcoach.commands import Command, Intent, normalize
+from floorcoach.commands import Command, Intent
 from floorcoach.errors import ModelNotFoundError
 
 __all__ = [
@@ -188,14 +188,4 @@ class CommandHead:
 
     def verdict(self, probs: npt.NDArray[np.float64], allowed: set[str] | None) -> Verdict:
         """A Verdict from class probabilities, restricted to the allowed phrases."""
-        table = {c: float(p) for c, p in zip(self.classes, probs, strict=True)}
-        allowed_set = self.known if allowed is None else {normalize(a) for a in allowed}
-        best, best_p = OTHER, 0.0
-        for phrase in allowed_set:
-            p = table.get(phrase, 0.0)
-            if p > best_p:
-                best, best_p = phrase, p
-        other_p = 1.0 - sum(table.get(p, 0.0) for p in allowed_set)
-        if other_p >= best_p:
-            return Verdict(OTHER, other_p, table)
-        return Verdict(best, best_p, table)
+        return verdict_among(self.classes, probs, allowed)

@@ -210,15 +210,24 @@ class PhraseVerifier:
         logits = self.logits(samples).astype(np.float64)
         probs = np.exp(logits - logits.max())
         probs /= probs.sum()
-        table = {c: float(p) for c, p in zip(self.classes, probs, strict=True)}
-        allowed_set = set(self.classes[:-1]) if allowed is None else {normalize(a) for a in allowed}
-        best = OTHER
-        best_p = 0.0
-        for phrase in allowed_set:
-            p = table.get(phrase, 0.0)
-            if p > best_p:
-                best, best_p = phrase, p
-        other_p = 1.0 - sum(table.get(p, 0.0) for p in allowed_set)
-        if other_p >= best_p:
-            return Verdict(OTHER, other_p, table)
-        return Verdict(best, best_p, table)
+        return verdict_among(self.classes, probs, allowed)
+
+
+def verdict_among(
+    classes: list[str], probs: npt.NDArray[np.float64], allowed: set[str] | None
+) -> Verdict:
+    """The likeliest allowed phrase, or OTHER; phrases not allowed count as "not a phrase".
+
+    `classes` ends with OTHER; `allowed` None means every phrase the classifier knows.
+    """
+    table = {c: float(p) for c, p in zip(classes, probs, strict=True)}
+    allowed_set = set(classes[:-1]) if allowed is None else {normalize(a) for a in allowed}
+    best, best_p = OTHER, 0.0
+    for phrase in allowed_set:
+        p = table.get(phrase, 0.0)
+        if p > best_p:
+            best, best_p = phrase, p
+    other_p = 1.0 - sum(table.get(p, 0.0) for p in allowed_set)
+    if other_p >= best_p:
+        return Verdict(OTHER, other_p, table)
+    return Verdict(best, best_p, table)
