@@ -119,7 +119,7 @@ class RecognitionSettings(_Section):
         json_schema_extra=_accepts('"auto", "pocketsphinx" or "vosk"'),
     )
     echo_cancel: Literal["webrtc", "nlms", "none"] = Field(
-        default="nlms",
+        default="webrtc",
         description="how the player's own voice is taken out of the microphone: webrtc "
         "(WebRTC's echo canceller), nlms (the built-in adaptive filter) or none",
         json_schema_extra=_accepts('"webrtc", "nlms" or "none"'),
@@ -192,7 +192,7 @@ DEFAULT_CONFIG_TEXT: Final = """\
 
 [recognition]
 # engine = "auto"       # "auto" (Vosk if an English model is installed), "pocketsphinx", "vosk"
-# echo_cancel = "nlms"  # the player's own voice out of the microphone: "webrtc", "nlms", "none"
+# echo_cancel = "webrtc"  # the player's own voice out of the microphone: "webrtc", "nlms", "none"
 
 [routine]
 # default = "first-week"   # played by `floorcoach play` and by saying "start"

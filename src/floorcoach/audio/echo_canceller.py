@@ -135,7 +135,7 @@ class EchoCancelling(Protocol):
 
 ECHO_CANCELLERS: Final = ("webrtc", "nlms", "none")
 """The choices for `--echo-cancel` and `echo_cancel` in the config file."""
-DEFAULT_ECHO_CANCEL: Final = "nlms"
+DEFAULT_ECHO_CANCEL: Final = "webrtc"
 
 WEBRTC_FRAME: Final = 160
 """WebRTC's audio processing takes exactly 10 ms frames (160 samples at 16 kHz)."""
