@@ -13,7 +13,7 @@
 FC_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FC_VENV="$FC_ROOT/.venv"
 
-_FC_APT_PACKAGES=(libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins alsa-utils espeak-ng sox)
+_FC_APT_PACKAGES=(libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins alsa-utils espeak-ng sox flite)
 _FC_MIN_PY="3.11"
 _FC_STAMP="$FC_VENV/.floorcoach-bootstrap.sha256"
 

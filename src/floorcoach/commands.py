@@ -383,7 +383,8 @@ SPOKEN_COMMANDS: Final[tuple[str, ...]] = (
     # Left out as confusable or too short to tell from other speech: "what", "pardon",
     # "skip", "go on", "last exercise", "harder", "softer", "commands", "done", "shorter",
     # "longer", "quit", "ow", "hurts", "one moment" and every number, location and feeling;
-    # measured: "skip this" took "it/this hurts", "talk slower/faster" became "both legs hurt".
+    # measured: "skip this" took "it/this hurts", "talk slower/faster" became "both legs hurt",
+    # "undo" took flite awb's "resume" (twice in one session; "go back" is the spoken undo).
     "resume",
     "continue",
     "carry on",
@@ -395,7 +396,6 @@ SPOKEN_COMMANDS: Final[tuple[str, ...]] = (
     "previous",
     "previous exercise",
     "go back",
-    "undo",
     "repeat",
     "repeat that",
     "say again",
