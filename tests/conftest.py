@@ -50,3 +50,11 @@ def _private_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     path = tmp_path_factory.mktemp("config") / "config.toml"
     monkeypatch.setenv("FLOORCOACH_CONFIG", str(path))
     return path
+
+
+@pytest.fixture(autouse=True)
+def _private_voice(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Enrolled phrases (`floorcoach enroll`) go to a temporary folder, never the user's."""
+    path = tmp_path_factory.mktemp("voice")
+    monkeypatch.setenv("FLOORCOACH_VOICE_DIR", str(path))
+    return path

@@ -78,18 +78,21 @@ class CommandRecognizer(Protocol):
 
 
 def make_recognizer(
-    engine: str = "auto", model_path: Path | str | None = None
+    engine: str = "auto", model_path: Path | str | None = None, *, enrolled: bool = True
 ) -> CommandRecognizer:
-    """Build an engine; auto is Vosk when an English model is found, else pocketsphinx."""
+    """Build an engine; auto is Vosk when an English model is found, else pocketsphinx.
+
+    With `enrolled`, pocketsphinx also hears the user's enrolled phrases (`floorcoach
+    enroll`, audio/enrollment_store.py); benchmarks of the general model turn it off.
+    """
     if engine not in ENGINES:
         raise RecognizerError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     if engine == "pocketsphinx":
-        from floorcoach.audio.sphinx_recognizer import SphinxRecognizer
-
-        return SphinxRecognizer()
+        return _sphinx(enrolled)
     if engine == "vosk":
         from floorcoach.audio.vosk_recognizer import VoskRecognizer
 
+        _enrollment_unused(enrolled)
         return VoskRecognizer(model_path=model_path)
     from floorcoach.models import find_vosk_model
 
@@ -97,9 +100,32 @@ def make_recognizer(
         path = find_vosk_model(model_path)
     except ModelNotFoundError as exc:
         _LOGGER.info("no English Vosk model (%s); using pocketsphinx", exc)
-        from floorcoach.audio.sphinx_recognizer import SphinxRecognizer
-
-        return SphinxRecognizer()
+        return _sphinx(enrolled)
     from floorcoach.audio.vosk_recognizer import VoskRecognizer
 
+    _enrollment_unused(enrolled)
     return VoskRecognizer(model_path=path)
+
+
+def _sphinx(enrolled: bool) -> CommandRecognizer:
+    from floorcoach.audio.sphinx_recognizer import SphinxRecognizer
+
+    recognizer = SphinxRecognizer()
+    if enrolled:
+        from floorcoach.audio.enrollment_store import load_enrolled
+
+        recognizer.set_enrollment(load_enrolled())
+    return recognizer
+
+
+def _enrollment_unused(enrolled: bool) -> None:
+    """Enrolled phrases are compared on pocketsphinx's voice segments only: say so."""
+    if not enrolled:
+        return
+    from floorcoach.audio.enrollment_store import EnrollmentStore
+
+    if EnrollmentStore().exists():
+        _LOGGER.warning(
+            "your enrolled phrases are used with the pocketsphinx engine only "
+            '(--engine pocketsphinx, or engine = "pocketsphinx" in the settings file)'
+        )

@@ -17,7 +17,8 @@ from typing import Any, Final, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from floorcoach.audio.command_head import HeadRule
+from floorcoach.audio.command_head import CommandHead, HeadRule, pool_embeddings
+from floorcoach.audio.few_shot import FewShot
 from floorcoach.audio.phrase_verifier import PhraseVerifier, Verdict, verifier_dir
 from floorcoach.audio.recognizer import Heard
 from floorcoach.audio.vad import EnergyVad, Segment, VadConfig, wiener_denoise
@@ -344,6 +345,26 @@ class SphinxRecognizer:
         )
         self.rejected: list[tuple[Segment, str]] = []
         """Why recent segments were not commands (kept short, for tests and --record-dir)."""
+        self._enrolled: FewShot | None = None
+        self._general_description = self.description
+
+    @property
+    def enrolled(self) -> FewShot | None:
+        """The user's enrolled phrases in use (`floorcoach enroll`), or None."""
+        return self._enrolled
+
+    def set_enrollment(self, enrolled: FewShot | None) -> None:
+        """Hear the user's enrolled phrases on top of the general model (None: stop).
+
+        A segment near enough to an enrolled phrase (audio/few_shot.py) is taken as that
+        phrase's intent when the context listens for it; every other segment is decided as
+        before. One attribute write: safe while the listener's worker thread decodes.
+        """
+        self._enrolled = enrolled if enrolled else None
+        n = len(enrolled) if enrolled else 0
+        self.description = self._general_description + (
+            f", and {n} phrase{'s' if n != 1 else ''} enrolled in your voice" if n else ""
+        )
 
     @property
     def context(self) -> ListenContext:
@@ -450,8 +471,17 @@ class SphinxRecognizer:
             self._reject(segment, f"{segment.speech_seconds:.1f} s of speech is not a command")
             return None
         context = self._context  # read once: another thread may switch it meanwhile
+        enrolled = self._enrolled  # likewise
+        embeddings = None
+        if enrolled is not None:
+            from floorcoach.audio.speech_embedding import shared_embedder
+
+            embeddings = shared_embedder().embed(segment.samples)
+            heard = self._enrolled_decision(segment, context, enrolled, embeddings)
+            if heard is not None:
+                return heard
         if context in self._verified:
-            return self._decode_verified(segment, context)
+            return self._decode_verified(segment, context, embeddings)
         samples = self._decoder_samples(segment)
         text, score = self._decode(samples, self._search(context))
         intent = self._tables[context].get(text)
@@ -482,7 +512,33 @@ class SphinxRecognizer:
         noisy = segment.floor_db > c.denoise_above_floor_db
         return wiener_denoise(segment.samples) if c.denoise and noisy else segment.samples
 
-    def _decode_verified(self, segment: Segment, context: ListenContext) -> Heard | None:
+    def _enrolled_decision(
+        self,
+        segment: Segment,
+        context: ListenContext,
+        enrolled: FewShot,
+        embeddings: npt.NDArray[np.float32],
+    ) -> Heard | None:
+        """The enrolled phrase this segment matches, if the context listens for its intent."""
+        match = enrolled.match(pool_embeddings(embeddings), set(self._tables[context].values()))
+        if match is None:
+            return None
+        _LOGGER.debug(
+            "segment %.2f-%.2f s is the enrolled %r: distance %.3f (next intent %.3f)",
+            segment.start_seconds,
+            segment.end_seconds,
+            match.phrase.phrase,
+            match.distance,
+            match.runner_up,
+        )
+        return self._heard(segment, match.phrase.intent, match.phrase.phrase, match.confidence)
+
+    def _decode_verified(
+        self,
+        segment: Segment,
+        context: ListenContext,
+        embeddings: npt.NDArray[np.float32] | None = None,
+    ) -> Heard | None:
         """Grammar decode and second opinion together (`head_rule`, or the verifier's rule).
 
         The second opinion sees the raw segment (it was trained on noisy audio); the decoder
@@ -491,7 +547,12 @@ class SphinxRecognizer:
         c = self.config
         assert self._verifier is not None
         table = self._tables[context]
-        verdict = self._verifier.judge(segment.samples, allowed=set(table))
+        if embeddings is not None and isinstance(self._verifier, CommandHead):
+            # already embedded for the enrolled phrases: the head reads the same numbers
+            probabilities = self._verifier.probabilities_of_embeddings(embeddings)
+            verdict = self._verifier.verdict(probabilities, set(table))
+        else:
+            verdict = self._verifier.judge(segment.samples, allowed=set(table))
         by_intent = intent_probabilities(verdict, table)
         decoded: Intent | None = None
         text = ""
