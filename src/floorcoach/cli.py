@@ -23,6 +23,7 @@ SUBCOMMAND_MODULES: Final = (
     "floorcoach.cli_questions",
     "floorcoach.cli_config",
     "floorcoach.cli_mictest",
+    "floorcoach.cli_enroll",
 )
 """Each module has `register(subparsers)`; a module that is missing is left out."""
 

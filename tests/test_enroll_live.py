@@ -1,0 +1,117 @@
+"""`floorcoach enroll` by voice on the virtual devices: a synthetic user enrolls, then is heard."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from floorcoach.audio.enrollment_store import EnrollmentStore
+from floorcoach.audio.pcm import Pcm, write_wav
+from floorcoach.audio.synth import make_synthesizer
+from floorcoach.cli_mictest import listen
+from floorcoach_cli import command
+from speech_fixtures import ESPEAK, espeak, stream
+from virtual_audio import VirtualAudio
+
+PROMPT_RATE_WPM = 260
+PROMPT = re.compile(r"^ {8}.*?(?:Say|Again,|Once more,) (.+?)(?: again| once more)?\.$")
+"""The printed prompts that ask for a take: 'Say pause.', 'Again, pause.', ..."""
+TAKE_VOICES = ((140, 45), (160, 50), (185, 60), (150, 40), (170, 55))
+"""The user never says a word twice the same way: speed and pitch per take (espeak-ng)."""
+
+
+def _takes(text: str, folder: Path, cache: Path, lead_seconds: float = 0.4) -> list[Path]:
+    """The user's takes of `text`, each with a quiet lead-in over a faint room noise."""
+    out = []
+    for speed, pitch in TAKE_VOICES:
+        audio, _ = stream([espeak(text, cache, "en-us", speed, pitch)], gap_seconds=lead_seconds)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{text.replace(' ', '_')}-{speed}.wav"
+        write_wav(path, Pcm(audio))
+        out.append(path)
+    return out
+
+
+@pytest.mark.audio
+@pytest.mark.skipif(ESPEAK is None, reason="espeak-ng is not installed")
+def test_a_user_enrolls_by_voice_and_their_own_words_are_heard(
+    virtual_audio: VirtualAudio, tmp_path: Path
+) -> None:
+    started = time.monotonic()
+    cache = tmp_path / "espeak"
+    takes = {text: _takes(text, tmp_path, cache) for text in ("stop", "hang about")}
+    said = {text: 0 for text in takes}
+    prompts = make_synthesizer("espeak", "en-us", PROMPT_RATE_WPM)
+    process = subprocess.Popen(
+        command(
+            "enroll",
+            "--commands",
+            "stop",
+            "--teach",
+            "hang about",
+            "--as",
+            "pause",
+            "--speech-backend",
+            "espeak",
+            "--rate-wpm",
+            PROMPT_RATE_WPM,
+        ),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=virtual_audio.env,
+    )
+    lines: list[str] = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line.rstrip("\n"))
+            asked = PROMPT.match(lines[-1])
+            if asked is None or asked.group(1) not in takes:
+                continue
+            # the prompt is printed, then spoken; the take counts once it has been said
+            time.sleep(prompts.render(lines[-1].strip()).seconds + 0.5)
+            text = asked.group(1)
+            clip = takes[text][said[text] % 3]
+            said[text] += 1
+            assert virtual_audio.play_into_mic(clip).wait(timeout=10) == 0
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    err = process.stderr.read() if process.stderr else ""
+    assert process.returncode == 0, "\n".join(lines) + err
+    assert lines[-1] == "Enrolled: stop, hang about.", lines
+    assert said == {"stop": 3, "hang about": 3}, lines  # no take was asked again
+
+    enrolled = EnrollmentStore().load()  # $FLOORCOACH_VOICE_DIR, private to the test
+    assert [(p.phrase, p.means, p.taught, len(p.takes)) for p in enrolled.phrases] == [
+        ("stop", "stop", False, 3),
+        ("hang about", "pause", True, 3),
+    ]
+    assert all((EnrollmentStore().directory / t.wav).is_file() for t in enrolled.phrases[1].takes)
+
+    # the same user says their own words for pause, a new way (a fifth speed), to the player
+    # (after a second of quiet: the recognizer measures the room first)
+    new_way = _takes("hang about", tmp_path / "test", cache, lead_seconds=1.0)[4]
+    players: list[subprocess.Popen[bytes]] = []
+    heard_lines: list[str] = []
+    result = listen(
+        seconds=3.5,
+        engine="pocketsphinx",
+        out=heard_lines.append,
+        before=lambda: players.append(virtual_audio.play_into_mic(new_way)),
+    )
+    assert players[0].wait(timeout=10) == 0
+    assert "enrolled in your voice" in heard_lines[0]
+    assert [(h.intent.value, h.text) for h in result.heard] == [("pause", "hang about")], (
+        heard_lines
+    )
+    assert time.monotonic() - started < 50
+    assert np.isfinite(enrolled.phrases[0].takes[0].pooled).all()
