@@ -24,7 +24,7 @@ from floorcoach.audio.command_head import (
 from floorcoach.audio.sphinx_recognizer import SphinxConfig, SphinxRecognizer
 from floorcoach.commands import Intent, ListenContext, parse
 from floorcoach.errors import ModelNotFoundError
-from speech_fixtures import ESPEAK, espeak, white_noise
+from speech_fixtures import ESPEAK, chunks, espeak, stream
 
 needs_espeak = pytest.mark.skipif(ESPEAK is None, reason="espeak-ng is not installed")
 
@@ -122,7 +122,6 @@ def test_default_recognizer_hears_commands_and_ignores_chatter_in_voices_it_neve
     recognizer = SphinxRecognizer()
     assert "command head" in recognizer.description
     name, wpm, pitch = voice
-    gap = np.zeros(24000, dtype=np.float64)
     said = [
         "that hurts",
         "Keep your shoulders flat",
@@ -132,15 +131,15 @@ def test_default_recognizer_hears_commands_and_ignores_chatter_in_voices_it_neve
         "Breathe in slowly through your nose",
         "stop",
     ]
-    parts: list[np.ndarray] = [gap]
-    for text in said:
-        parts += [espeak(text, speech_cache, name, wpm, pitch).astype(np.float64), gap]
-    stream = np.concatenate(parts)
-    stream += white_noise(len(stream), -50.0, 3)
-    samples = np.clip(stream, -32768, 32767).astype(np.int16)
+    samples, _ = stream(
+        [espeak(text, speech_cache, name, wpm, pitch) for text in said],
+        gap_seconds=1.5,
+        noise_db=-50.0,
+        seed=3,
+    )
     heard = []
-    for start in range(0, len(samples), 320):
-        heard += recognizer.accept(samples[start : start + 320])
+    for chunk in chunks(samples, 320):
+        heard += recognizer.accept(chunk)
     heard += recognizer.flush()
     assert [h.intent for h in heard] == [
         _intent(p) for p in ("that hurts", "pause", "next", "stop")
@@ -153,13 +152,12 @@ def test_numbers_are_heard_in_the_pain_level_context(speech_cache: Path) -> None
     other voices and on people is the benchmark's job)."""
     recognizer = SphinxRecognizer(context=ListenContext.PAIN_LEVEL)
     name, wpm, pitch = ("en-us", 150, 50)
-    gap = np.zeros(20000, dtype=np.float64)
-    parts: list[np.ndarray] = [gap]
     numbers = ["seven", "two", "ten", "four"]
-    for text in numbers:
-        parts += [espeak(text, speech_cache, name, wpm, pitch).astype(np.float64), gap]
-    stream = np.concatenate(parts)
-    stream += white_noise(len(stream), -50.0, 4)
-    samples = np.clip(stream, -32768, 32767).astype(np.int16)
+    samples, _ = stream(
+        [espeak(text, speech_cache, name, wpm, pitch) for text in numbers],
+        gap_seconds=1.25,
+        noise_db=-50.0,
+        seed=4,
+    )
     heard = recognizer.accept(samples) + recognizer.flush()
     assert [h.intent.number for h in heard] == [7, 2, 10, 4]
