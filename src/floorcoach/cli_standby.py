@@ -10,6 +10,7 @@ import time
 from datetime import datetime, timedelta
 from typing import IO, Any, Final
 
+from floorcoach.audio.echo_canceller import DEFAULT_ECHO_CANCEL
 from floorcoach.catalog import Catalog
 from floorcoach.errors import FloorcoachError
 from floorcoach.reminders import ReminderScheduler
@@ -137,14 +138,25 @@ class StandbyVoice:
             self._speaker.close()
             self._speaker = None
 
+    def reference(self) -> Any:
+        """What the speaker sounded, for the ears' echo canceller (None: no speaker)."""
+        return getattr(self._speaker, "sounded", None)
+
 
 class StandbyEars:
     """The microphone while in standby (closed while a session listens for itself)."""
 
-    def __init__(self, args: argparse.Namespace, inbox: queue.Queue[Any], names: dict[str, str]):
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        inbox: queue.Queue[Any],
+        names: dict[str, str],
+        voice: StandbyVoice | None = None,
+    ):
         self._args = args
         self._inbox = inbox
         self._names = names
+        self._voice = voice
         self._mic: Any = None
         self._recognizer: Any = None
 
@@ -161,6 +173,9 @@ class StandbyEars:
                 recognizer,
                 on_heard=lambda heard: self._inbox.put(("heard", heard.text)),
                 device=self._args.input_device,
+                # its own replies are taken out of what it hears, as in a session
+                reference=self._voice.reference() if self._voice is not None else None,
+                echo_cancel=getattr(self._args, "echo_cancel", None) or DEFAULT_ECHO_CANCEL,
             )
             self._mic.start()
         except FloorcoachError as exc:
@@ -182,7 +197,7 @@ def _standby(args: argparse.Namespace) -> int:
     names = routine_names(catalog)
     router = LineRouter(sys.stdin)
     voice = StandbyVoice(args)
-    ears = StandbyEars(args, router.inbox, names)
+    ears = StandbyEars(args, router.inbox, names, voice)
     clock = StandbyClock(args.time_scale)
     reminders = _reminders(args, config, catalog, clock)
     voice.open()
