@@ -4,8 +4,13 @@ The player knows exactly what it played, so the echo the room adds to the microp
 predicted by an adaptive filter and subtracted before recognition. What is left is the
 user, and a barge-in "pause" spoken over the player is no longer buried in its speech.
 
-A partitioned-block frequency-domain adaptive filter (the MDF family, as in Speex and
-WebRTC): 256-sample blocks, 16 partitions (256 ms of echo path at 16 kHz, enough for
+Three choices behind one interface (`make_echo_canceller`, `--echo-cancel`): "webrtc", the
+default, is WebRTC's AEC3 through livekit (on a real echo path it removes 23-34 dB where the
+filter below removes almost nothing once someone talks over the player: BENCHMARKS.md);
+"nlms" is the hand-written filter below; "none" passes the microphone through.
+
+The NLMS filter: a partitioned-block frequency-domain adaptive filter (the MDF family, as
+in Speex and WebRTC): 256-sample blocks, 16 partitions (256 ms of echo path at 16 kHz, enough for
 output latency plus a room), normalized per-bin steps and the gradient constraint. Double
 talk (the user speaking over the player) is handled with two filters, so the output never
 follows a filter that has just learned the user's voice.
