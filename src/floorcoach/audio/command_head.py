@@ -71,6 +71,10 @@ CONSEQUENTIAL_COMMANDS: Final = frozenset(
 )
 
 
+GENTLE_COMMANDS: Final = frozenset({Command.PAUSE, Command.PAIN})
+"""Safety commands whose false acceptance costs little: a pause, or "how bad is it?"."""
+
+
 def is_consequential(intent: Intent) -> bool:
     """Commands whose false acceptance ends or moves the session: stop, next, previous,
     restart, and every red flag (the benchmark counts these apart)."""
@@ -100,6 +104,11 @@ class HeadRule:
     different phrase of the context..."""
     filler: float = 0.3
     """...and at this one when the decoder heard a filler word or nothing."""
+    gentle_share: float = 0.1
+    """For pause and pain ("hold on", "that hurts"), the decoder's intent needs only this share
+    of the vote, with the veto at `gentle_veto`: people say them over the player's voice, and
+    the mixed segment makes the head unsure; a false one costs a pause or a question."""
+    gentle_veto: float = 0.999
     consequential_alone: float = 1.01
     """The head alone never stops, skips, restarts or raises a red flag: for those the
     decoder must agree (out of sample this halved consequential false commands for ~1 point
@@ -113,7 +122,10 @@ class HeadRule:
         vote = sum(by_intent.values())
         if decoded is not None and vote > 0.0:
             share = by_intent.get(decoded, 0.0) / vote
-            if share >= self.agree_share and 1.0 - vote < self.veto:
+            gentle = decoded.command in GENTLE_COMMANDS
+            need_share = self.gentle_share if gentle else self.agree_share
+            veto = self.gentle_veto if gentle else self.veto
+            if share >= need_share and 1.0 - vote < veto:
                 return decoded
         guess, p = max(by_intent.items(), key=lambda item: item[1])
         need = self.alone if decoded is not None else self.filler
