@@ -99,6 +99,12 @@ def test_a_session_runs_hands_free_on_the_virtual_devices(
             str(log_path),
             "--engine",
             "pocketsphinx",
+            # these devices have no echo path (test_live_barge_in.py has one): with nothing to
+            # cancel, WebRTC's suppressor still dents words said over the player (users alone
+            # through it: 90 % heard against 96 %, BENCHMARKS.md), and this test is about
+            # the session, not the canceller
+            "--echo-cancel",
+            "none",
             "--record-dir",
             str(tmp_path / "mic"),
         ),
