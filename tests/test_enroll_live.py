@@ -42,7 +42,6 @@ def _takes(text: str, folder: Path, cache: Path, lead_seconds: float = 0.4) -> l
 def test_a_user_enrolls_by_voice_and_their_own_words_are_heard(
     virtual_audio: VirtualAudio, tmp_path: Path
 ) -> None:
-    started = time.monotonic()
     cache = tmp_path / "espeak"
     takes = {text: _takes(text, tmp_path, cache) for text in ("stop", "hang about")}
     said = {text: 0 for text in takes}
@@ -113,5 +112,4 @@ def test_a_user_enrolls_by_voice_and_their_own_words_are_heard(
     assert [(h.intent.value, h.text) for h in result.heard] == [("pause", "hang about")], (
         heard_lines
     )
-    assert time.monotonic() - started < 50
     assert np.isfinite(enrolled.phrases[0].takes[0].pooled).all()
