@@ -133,6 +133,38 @@ def test_a_stack_of_segments_is_decided_as_each_alone(nearest: bool) -> None:
     assert {m.phrase.phrase for m in together if m} == {"pause", "stop"}
 
 
+def at_distance(distance: float, towards: int = 0, away: int = 5) -> npt.NDArray[np.float32]:
+    """A pooled vector whose summary is `distance` (cosine) from axis `towards`."""
+    cos = 1.0 - distance
+    return pooled(cos * axis(towards) + np.sqrt(1.0 - cos * cos) * axis(away))
+
+
+def exact(intent: Intent, name: str, k: int) -> EnrolledPhrase:
+    return EnrolledPhrase(intent, name, np.stack([pooled(axis(k))] * 3))
+
+
+def test_stop_and_next_must_be_nearer_than_the_others() -> None:
+    rule = FewShotRule(threshold=0.3, consequential_threshold=0.25, margin=0.0)
+    few = FewShot([exact(PAUSE, "pause", 0), exact(STOP, "stop", 1)], rule)
+    assert few.match(at_distance(0.27, towards=0, away=5)).phrase.intent == PAUSE
+    assert few.match(at_distance(0.27, towards=1, away=5)) is None
+    assert few.match(at_distance(0.22, towards=1, away=5)).phrase.intent == STOP
+
+
+def test_a_far_match_does_not_overrule_what_the_general_model_heard() -> None:
+    rule = FewShotRule(threshold=0.3, overrule=0.25, margin=0.0)
+    few = FewShot([exact(PAUSE, "pause", 0)], rule)
+    near, far = few.match(at_distance(0.2)), few.match(at_distance(0.28))
+    assert near is not None
+    assert far is not None
+    assert few.wins(far, None)  # the general model heard nothing
+    assert few.wins(far, PAUSE)
+    assert few.wins(far, "pause")
+    assert not few.wins(far, Intent(command=Command.PAIN))
+    assert few.wins(near, Intent(command=Command.PAIN))
+    assert not few.wins(None, None)
+
+
 def test_nothing_enrolled_matches_nothing() -> None:
     few = FewShot([])
     assert len(few) == 0

@@ -15,6 +15,7 @@ from floorcoach.audio.enrollment_store import (
     intent_of,
 )
 from floorcoach.cli_config import add_config_option
+from floorcoach.commands import NUMBER_WORDS
 from floorcoach.enroll import (
     KEY_PHRASES,
     EnrollError,
@@ -74,8 +75,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--commands",
         metavar="LIST",
-        help="comma-separated commands to enroll, e.g. 'pause,stop,that hurts' "
-        "(default: pause, resume, next, stop, that hurts, help, zero .. ten)",
+        help="comma-separated commands to enroll, e.g. 'pause,stop,that hurts' or 'numbers' "
+        "(without it: pause, resume, next, stop, that hurts, help, zero .. ten)",
     )
     parser.add_argument("--yes", action="store_true", help="with --reset: do not ask")
     parser.add_argument(
@@ -103,7 +104,7 @@ def register(subparsers: Any) -> None:
         "--voice-dir",
         type=Path,
         default=None,
-        help=f"where enrollments are kept (default: ${VOICE_DIR_ENV}, else "
+        help=f"where enrollments are kept (without it: ${VOICE_DIR_ENV}, else "
         "$XDG_DATA_HOME/floorcoach/voice)",
     )
     add_config_option(parser)
@@ -133,6 +134,9 @@ def run_enroll(args: argparse.Namespace) -> int:
         means = []
         for word in (w.strip() for w in args.commands.split(",")):
             if not word:
+                continue
+            if word.lower() == "numbers":
+                means.extend(NUMBER_WORDS)
                 continue
             phrase = resolve_phrase(word)
             if phrase is None:

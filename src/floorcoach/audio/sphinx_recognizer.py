@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from floorcoach.audio.command_head import CommandHead, HeadRule, pool_embeddings
-from floorcoach.audio.few_shot import FewShot
+from floorcoach.audio.few_shot import FewShot, Match
 from floorcoach.audio.phrase_verifier import PhraseVerifier, Verdict, verifier_dir
 from floorcoach.audio.recognizer import Heard
 from floorcoach.audio.vad import EnergyVad, Segment, VadConfig, wiener_denoise
@@ -472,14 +472,33 @@ class SphinxRecognizer:
             return None
         context = self._context  # read once: another thread may switch it meanwhile
         enrolled = self._enrolled  # likewise
-        embeddings = None
-        if enrolled is not None:
-            from floorcoach.audio.speech_embedding import shared_embedder
+        if enrolled is None:
+            return self._decode_general(segment, context)
+        from floorcoach.audio.speech_embedding import shared_embedder
 
-            embeddings = shared_embedder().embed(segment.samples)
-            heard = self._enrolled_decision(segment, context, enrolled, embeddings)
-            if heard is not None:
-                return heard
+        embeddings = shared_embedder().embed(segment.samples)
+        allowed = set(self._tables[context].values())
+        match = enrolled.match(pool_embeddings(embeddings), allowed)
+        if match is not None and match.distance <= enrolled.rule.overrule:
+            return self._enrolled_heard(segment, match)
+        heard = self._decode_general(segment, context, embeddings)
+        if not enrolled.wins(match, heard.intent if heard is not None else None):
+            return heard
+        assert match is not None
+        if heard is not None:
+            return heard  # the same intent: the general model's words
+        if self.rejected and self.rejected[-1][0] is segment:
+            self.rejected.pop()  # the general model's reason no longer applies
+        return self._enrolled_heard(segment, match)
+
+    def _decode_general(
+        self,
+        segment: Segment,
+        context: ListenContext,
+        embeddings: npt.NDArray[np.float32] | None = None,
+    ) -> Heard | None:
+        """The general model's answer for a segment short enough to be a command."""
+        c = self.config
         if context in self._verified:
             return self._decode_verified(segment, context, embeddings)
         samples = self._decoder_samples(segment)
@@ -512,17 +531,8 @@ class SphinxRecognizer:
         noisy = segment.floor_db > c.denoise_above_floor_db
         return wiener_denoise(segment.samples) if c.denoise and noisy else segment.samples
 
-    def _enrolled_decision(
-        self,
-        segment: Segment,
-        context: ListenContext,
-        enrolled: FewShot,
-        embeddings: npt.NDArray[np.float32],
-    ) -> Heard | None:
-        """The enrolled phrase this segment matches, if the context listens for its intent."""
-        match = enrolled.match(pool_embeddings(embeddings), set(self._tables[context].values()))
-        if match is None:
-            return None
+    def _enrolled_heard(self, segment: Segment, match: Match) -> Heard:
+        """A segment heard as one of the user's enrolled phrases."""
         _LOGGER.debug(
             "segment %.2f-%.2f s is the enrolled %r: distance %.3f (next intent %.3f)",
             segment.start_seconds,
