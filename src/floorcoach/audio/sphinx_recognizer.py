@@ -500,6 +500,8 @@ class SphinxRecognizer:
         """The general model's answer for a segment short enough to be a command."""
         c = self.config
         if context in self._verified:
+            if embeddings is None:  # as before enrollment (scripts/tune_verifier overrides it)
+                return self._decode_verified(segment, context)
             return self._decode_verified(segment, context, embeddings)
         samples = self._decoder_samples(segment)
         text, score = self._decode(samples, self._search(context))
