@@ -403,6 +403,21 @@ def test_a_session_asks_three_times_and_stores_each_phrase(tmp_path: Path) -> No
     assert all((tmp_path / t.wav).is_file() for p in phrases for t in p.takes)
 
 
+def test_words_taught_by_voice_are_asked_for_without_naming_them(tmp_path: Path) -> None:
+    mouth = FakeMouth()
+    store = EnrollmentStore(tmp_path)
+    EnrollSession(mouth, FakeEars([0.2] * 3), store, embed=fake_embed({}), note=print).run(
+        [taught_item("", "stop")], intro=False
+    )
+    assert mouth.said[:3] == [
+        "Now your own words for stop. Say your words for stop.",
+        "Again, your words for stop.",
+        "Once more, your words for stop.",
+    ]
+    (record,) = store.load().phrases
+    assert (record.means, record.phrase, record.taught) == ("stop", "own words for stop", True)
+
+
 def test_a_bad_take_is_asked_again_with_the_reason(tmp_path: Path) -> None:
     mouth = FakeMouth()
     ears = FakeEars([None, 0.2, 0.001, 0.2, 0.2])

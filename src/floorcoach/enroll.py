@@ -123,10 +123,7 @@ def taught_item(phrase: str, means: str) -> Item:
     if phrase.strip():
         return Item(means=means, phrase=phrase.strip(), taught=True)
     return Item(
-        means=means,
-        phrase=f"own words for {means}",
-        taught=True,
-        ask=f"the words you want to use for {means}",
+        means=means, phrase=f"own words for {means}", taught=True, ask=f"your words for {means}"
     )
 
 
