@@ -29,9 +29,9 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
+from floorcoach.audio.listening.phrase_verifier import verifier_phrases  # noqa: E402
 from floorcoach.audio.pcm import RATE_HZ, read_wav  # noqa: E402
-from floorcoach.audio.phrase_verifier import verifier_phrases  # noqa: E402
-from floorcoach.commands import NUMBER_WORDS, normalize  # noqa: E402
+from floorcoach.session.commands import NUMBER_WORDS, normalize  # noqa: E402
 
 BENCH_VARIANTS = {"f2", "f3", "m3", "m5", "klatt4"}
 """Variants scripts/bench_commands scores: never trained on."""
@@ -292,7 +292,7 @@ def other_texts(bench_texts: set[str], rng: random.Random, pieces: int = 0) -> l
         start = rng.randint(0, 6)
         n = rng.randint(2, 4)
         counting.append(" ".join(NUMBER_WORDS[start : start + n]))
-    from floorcoach.audio.sphinx_recognizer import NOT_COMMANDS
+    from floorcoach.audio.listening.sphinx_recognizer import NOT_COMMANDS
 
     pool = (
         rng.sample(sorted(set(player)), min(700, len(set(player))))

@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from floorcoach.adaptation import (
+from floorcoach.content.catalog import Catalog, LoadedRoutine
+from floorcoach.content.routine import Guidance
+from floorcoach.session.commands import Feeling
+from floorcoach.session.simulate import dry_run
+from floorcoach.store.adaptation import (
     WORSE_LOAD_FACTOR,
     Rule,
     SessionAdjustments,
@@ -16,11 +20,7 @@ from floorcoach.adaptation import (
     plan_session,
     progression_weeks,
 )
-from floorcoach.catalog import Catalog, LoadedRoutine
-from floorcoach.commands import Feeling
-from floorcoach.history import HistoryStore, SessionRecorder
-from floorcoach.routine import Guidance
-from floorcoach.simulate import dry_run
+from floorcoach.store.history import HistoryStore, SessionRecorder
 from test_history import T0, Done, record_session
 
 CORE = ("knee-to-chest", "pelvic-tilt", "cat-cow", "prone-press-up", "seated-piriformis-stretch")

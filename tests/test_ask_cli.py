@@ -10,28 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from floorcoach import cli_questions
-from floorcoach.cli import SUBCOMMAND_MODULES
-from floorcoach.questions import load_questions
+from floorcoach.cli import questions as cli_questions
+from floorcoach.content.questions import load_questions
 from virtual_audio import VirtualAudio, loud_seconds, read_wav_mono
 
 ICE_OR_HEAT = load_questions().get("ice-or-heat")
 
-_RUNNER = (
-    "import argparse, sys\n"
-    "from floorcoach import cli_questions\n"
-    "parser = argparse.ArgumentParser(prog='floorcoach')\n"
-    "cli_questions.register(parser.add_subparsers())\n"
-    "args = parser.parse_args()\n"
-    "sys.exit(args.func(args))\n"
-)
-"""Until cli.py lists cli_questions, the same handler reached through register()."""
-
 
 def _command(*args: str) -> list[str]:
-    if "floorcoach.cli_questions" in SUBCOMMAND_MODULES:
-        return [sys.executable, "-m", "floorcoach", "ask", *args]
-    return [sys.executable, "-c", _RUNNER, "ask", *args]
+    return [sys.executable, "-m", "floorcoach", "ask", *args]
 
 
 def _run_in_process(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

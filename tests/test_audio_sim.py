@@ -7,13 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
+from floorcoach.audio.listening.recognizer_factory import make_recognizer
 from floorcoach.audio.pcm import Pcm, read_wav, write_wav
-from floorcoach.audio.recognizer import make_recognizer
-from floorcoach.audio.speech_cache import CachedSynthesizer, SpeechCache
-from floorcoach.audio.synth import make_synthesizer
-from floorcoach.audio_sim import run_on_audio_clock
-from floorcoach.catalog import Catalog
-from floorcoach.simulate import Simulation
+from floorcoach.audio.speaking.speech_cache import CachedSynthesizer, SpeechCache
+from floorcoach.audio.speaking.synth import make_synthesizer
+from floorcoach.content.catalog import Catalog
+from floorcoach.runtime.audio_sim import run_on_audio_clock
+from floorcoach.session.simulate import Simulation
 from floorcoach_cli import run
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from floorcoach.audio.pcm import RATE_HZ
-from floorcoach.commands import Command, Intent, RedFlag
+from floorcoach.session.commands import Command, Intent, RedFlag
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
@@ -82,7 +82,7 @@ def test_false_commands_are_counted_in_the_scored_regions_only() -> None:
 
 
 def test_detections_read_heard_objects() -> None:
-    from floorcoach.audio.recognizer import Heard
+    from floorcoach.audio.listening.recognizer import Heard
 
     heard = [Heard(Intent(number=4), "four", 1.25, 1.6, 0.9, "pocketsphinx")]
     assert hs.detections(heard) == [hs.Detection("4", 1.25, "four")]

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from floorcoach.audio.command_head import (
+from floorcoach.audio.listening.command_head import (
     HEAD_DIR,
     OTHER,
     CommandHead,
@@ -21,9 +21,9 @@ from floorcoach.audio.command_head import (
     head_phrases,
     is_consequential,
 )
-from floorcoach.audio.sphinx_recognizer import SphinxConfig, SphinxRecognizer
-from floorcoach.commands import Intent, ListenContext, parse
+from floorcoach.audio.listening.sphinx_recognizer import SphinxConfig, SphinxRecognizer
 from floorcoach.errors import ModelNotFoundError
+from floorcoach.session.commands import Intent, ListenContext, parse
 from speech_fixtures import ESPEAK, chunks, espeak, stream
 
 needs_espeak = pytest.mark.skipif(ESPEAK is None, reason="espeak-ng is not installed")

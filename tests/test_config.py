@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from floorcoach import cli_config
-from floorcoach.config import (
+from floorcoach.cli import config as cli_config
+from floorcoach.runtime.config import (
     DEFAULT_CONFIG_TEXT,
     Config,
     config_path,
@@ -313,8 +313,8 @@ def test_cli_init_writes_the_template_once(
 
 
 def test_voice_decisions_from_a_session_are_saved(tmp_path: Path) -> None:
-    from floorcoach.catalog import Catalog
-    from floorcoach.simulate import ScriptedLine, dry_run
+    from floorcoach.content.catalog import Catalog
+    from floorcoach.session.simulate import ScriptedLine, dry_run
 
     path = _write(tmp_path / "config.toml", USER_FILE)
     script = [ScriptedLine(10.0, "speak slower"), ScriptedLine(12.0, "quieter")]

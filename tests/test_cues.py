@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from floorcoach.audio.cues import CUE_DESIGN_HZ, PEAK_LEVEL, Cue, render_cue
 from floorcoach.audio.pcm import RATE_HZ
+from floorcoach.audio.speaking.cues import CUE_DESIGN_HZ, PEAK_LEVEL, Cue, render_cue
 
 
 def _peak_hz(samples: np.ndarray, rate_hz: int) -> float:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from floorcoach.audio.echo_canceller import (
+from floorcoach.audio.listening.echo_canceller import (
     DEFAULT_ECHO_CANCEL,
     ECHO_CANCELLERS,
     EchoCanceller,
@@ -15,8 +15,8 @@ from floorcoach.audio.echo_canceller import (
     WebRtcEchoCanceller,
     make_echo_canceller,
 )
-from floorcoach.audio.microphone import MicrophoneListener
-from floorcoach.config import Config, load_config
+from floorcoach.audio.listening.microphone import MicrophoneListener
+from floorcoach.runtime.config import Config, load_config
 from floorcoach_cli import run
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from floorcoach.audio.echo_canceller import EchoCanceller, make_echo_canceller
-from floorcoach.audio.synth import make_synthesizer
+from floorcoach.audio.listening.echo_canceller import EchoCanceller, make_echo_canceller
+from floorcoach.audio.speaking.synth import make_synthesizer
 
 PLAYER_LINES = (
     "Lie on your back with both knees bent and your feet flat.",

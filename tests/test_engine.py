@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from floorcoach.catalog import Catalog, LoadedRoutine, load_library, load_routine
-from floorcoach.commands import Command, Intent, Location, RedFlag
-from floorcoach.counting import MIN_GAP_SECONDS, hold_countdown
-from floorcoach.engine import Engine
-from floorcoach.events import (
+from floorcoach.content.catalog import Catalog, LoadedRoutine, load_library, load_routine
+from floorcoach.session.commands import Command, Intent, Location, RedFlag
+from floorcoach.session.counting import MIN_GAP_SECONDS, hold_countdown
+from floorcoach.session.engine import Engine
+from floorcoach.session.events import (
     ChangeSpeech,
     CueKind,
     Heard,
@@ -23,7 +23,7 @@ from floorcoach.events import (
     StopSpeech,
     Tick,
 )
-from floorcoach.simulate import ScriptedLine, Simulation, dry_run
+from floorcoach.session.simulate import ScriptedLine, Simulation, dry_run
 
 FIXTURES = Path(__file__).parent / "fixtures" / "engine"
 
@@ -540,7 +540,7 @@ def test_listen_context_follows_the_dialogue(shapes: LoadedRoutine) -> None:
 
 
 def test_a_notice_is_said_at_once(shapes: LoadedRoutine) -> None:
-    from floorcoach.events import Notice
+    from floorcoach.session.events import Notice
 
     sim = _sim_at(shapes, Phase.HOLD)
     effects = sim.feed(Notice("I can't hear the microphone any more.", sim.now))

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from floorcoach.audio.enrollment_store import (
+from floorcoach.audio.listening.enrollment_store import (
     Enrollment,
     EnrollmentError,
     EnrollmentStore,
@@ -21,7 +21,7 @@ from floorcoach.audio.enrollment_store import (
     Take,
     load_enrolled,
 )
-from floorcoach.audio.few_shot import (
+from floorcoach.audio.listening.few_shot import (
     SUMMARY_DIMS,
     EnrolledPhrase,
     FewShot,
@@ -29,12 +29,11 @@ from floorcoach.audio.few_shot import (
     centre,
     odd_take,
 )
+from floorcoach.audio.listening.take_catcher import Listened
+from floorcoach.audio.listening.vad import Segment
 from floorcoach.audio.pcm import RATE_HZ, Pcm, write_wav
-from floorcoach.audio.take_catcher import Listened
-from floorcoach.audio.vad import Segment
 from floorcoach.cli import main
-from floorcoach.commands import PHRASE_TABLE, Command, Intent
-from floorcoach.enroll import (
+from floorcoach.runtime.enroll import (
     RETRIES,
     EnrollSession,
     check_take,
@@ -42,6 +41,7 @@ from floorcoach.enroll import (
     resolve_phrase,
     taught_item,
 )
+from floorcoach.session.commands import PHRASE_TABLE, Command, Intent
 
 PAUSE = Intent(command=Command.PAUSE)
 STOP = Intent(command=Command.STOP)
@@ -479,7 +479,7 @@ def _said(text: str, cache: Path, speed: int, pitch: int = 50) -> npt.NDArray[np
 def _enroll_from_audio(
     store: EnrollmentStore, means: str, words: str, takes: list[npt.NDArray[np.int16]]
 ) -> None:
-    from floorcoach.enroll import segment_takes
+    from floorcoach.runtime.enroll import segment_takes
 
     good, problems = segment_takes(takes)
     assert not problems
@@ -499,8 +499,8 @@ def _heard(rec, audio: npt.NDArray[np.int16]) -> list[tuple[str, str]]:
 
 @needs_espeak
 def test_a_taught_phrase_is_heard_only_once_enrolled(tmp_path: Path, espeak_cache: Path) -> None:
-    from floorcoach.audio.recognizer import make_recognizer
-    from floorcoach.commands import ListenContext
+    from floorcoach.audio.listening.recognizer_factory import make_recognizer
+    from floorcoach.session.commands import ListenContext
 
     store = EnrollmentStore(tmp_path)
     said = _said("hang about", espeak_cache, 165, 55)
@@ -531,8 +531,8 @@ def test_a_taught_phrase_is_heard_only_once_enrolled(tmp_path: Path, espeak_cach
 def test_the_players_recognizer_reads_the_users_enrollment(
     espeak_cache: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from floorcoach.audio.enrollment_store import voice_dir
-    from floorcoach.audio.recognizer import make_recognizer
+    from floorcoach.audio.listening.enrollment_store import voice_dir
+    from floorcoach.audio.listening.recognizer_factory import make_recognizer
 
     store = EnrollmentStore()  # $FLOORCOACH_VOICE_DIR: a temporary folder in tests
     assert store.directory == voice_dir()
@@ -627,7 +627,7 @@ def test_usage_errors_exit_2_and_say_why(
 def test_without_a_microphone_it_says_what_to_do(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from floorcoach.audio import microphone
+    from floorcoach.audio.listening import microphone
     from floorcoach.errors import AudioDeviceError
 
     def no_device(self: object) -> None:
@@ -647,7 +647,7 @@ def test_the_enrollment_can_change_while_the_worker_thread_decodes(
 ) -> None:
     import threading
 
-    from floorcoach.audio.sphinx_recognizer import SphinxRecognizer
+    from floorcoach.audio.listening.sphinx_recognizer import SphinxRecognizer
 
     store = EnrollmentStore(tmp_path)
     _enroll_from_audio(

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from floorcoach.audio.pcm import Pcm, write_wav
-from floorcoach.audio.synth import make_synthesizer
-from floorcoach.commands import parse
+from floorcoach.audio.speaking.synth import make_synthesizer
+from floorcoach.session.commands import parse
 from floorcoach_cli import command
 from virtual_audio import VirtualAudio, loud_seconds, read_wav_mono
 

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from floorcoach import history
-from floorcoach.catalog import Catalog, LoadedRoutine
+from floorcoach.content.catalog import Catalog, LoadedRoutine
 from floorcoach.errors import HistoryError
-from floorcoach.history import (
+from floorcoach.session.simulate import ScriptedLine, dry_run
+from floorcoach.store import history
+from floorcoach.store.history import (
     APPLICATION_ID,
     SCHEMA_VERSION,
     HistoryStore,
@@ -24,7 +25,6 @@ from floorcoach.history import (
     default_history_path,
     open_history_or_none,
 )
-from floorcoach.simulate import ScriptedLine, dry_run
 
 T0 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 """A Monday morning: synthetic histories count weeks from here, never from today."""

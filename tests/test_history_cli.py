@@ -14,15 +14,8 @@ from typing import Any
 import pytest
 
 from floorcoach import cli
-from floorcoach.history import HistoryStore, SessionRecorder
+from floorcoach.store.history import HistoryStore, SessionRecorder
 from test_history import T0, Done, record_session
-
-
-@pytest.fixture(autouse=True)
-def with_history_commands(monkeypatch: pytest.MonkeyPatch) -> None:
-    if "floorcoach.cli_history" not in cli.SUBCOMMAND_MODULES:
-        modules = (*cli.SUBCOMMAND_MODULES, "floorcoach.cli_history")
-        monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", modules)
 
 
 @pytest.fixture

@@ -19,16 +19,16 @@ from typing import Any
 
 import pytest
 
-from floorcoach.catalog import Catalog
-from floorcoach.history import HistoryStore, OutcomeRow, SessionRecorder
-from floorcoach.simulate import ScriptedLine, dry_run
+from floorcoach.content.catalog import Catalog
+from floorcoach.session.simulate import ScriptedLine, dry_run
+from floorcoach.store.history import HistoryStore, OutcomeRow, SessionRecorder
 
 RUNS = 24
 SEED = int(os.environ.get("FLOORCOACH_CRASH_SEED", "20250303"))
 
 CHILD = """
 import json, sys, time
-from floorcoach.history import HistoryStore, OutcomeRow, SessionRecorder
+from floorcoach.store.history import HistoryStore, OutcomeRow, SessionRecorder
 records = json.load(open(sys.argv[2]))
 store = HistoryStore(sys.argv[1])
 recorder = SessionRecorder(store, base_exercise_ids=json.loads(sys.argv[3]))

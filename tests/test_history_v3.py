@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from floorcoach import history
 from floorcoach.errors import HistoryError
-from floorcoach.history import (
+from floorcoach.store import history
+from floorcoach.store.history import (
     APPLICATION_ID,
     SCHEMA_VERSION,
     HistoryStore,

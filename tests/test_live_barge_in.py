@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from floorcoach.audio.echo_canceller import DEFAULT_ECHO_CANCEL
+from floorcoach.audio.listening.echo_canceller import DEFAULT_ECHO_CANCEL
+from floorcoach.audio.listening.self_voice import EchoGate, LevelTrack, PlayerSpeech
 from floorcoach.audio.pcm import Pcm, write_wav
-from floorcoach.audio.synth import make_synthesizer
-from floorcoach.self_voice import EchoGate, LevelTrack, PlayerSpeech
+from floorcoach.audio.speaking.synth import make_synthesizer
 from virtual_audio import SPEAKER_MONITOR, VirtualAudio
 
 SENTENCES = (
@@ -53,11 +53,11 @@ class _Tee:
 def test_pause_over_the_players_speech_is_heard_through_a_real_echo(
     virtual_audio: VirtualAudio, tmp_path: Path
 ) -> None:
-    from floorcoach.audio.microphone import MicrophoneListener
-    from floorcoach.audio.recognizer import make_recognizer
-    from floorcoach.audio.speaker import DeviceSpeaker
-    from floorcoach.audio.speech_cache import CachedSynthesizer, SpeechCache
-    from floorcoach.audio.synth import make_synthesizer as make_player_synth
+    from floorcoach.audio.listening.microphone import MicrophoneListener
+    from floorcoach.audio.listening.recognizer_factory import make_recognizer
+    from floorcoach.audio.speaking.speaker import DeviceSpeaker
+    from floorcoach.audio.speaking.speech_cache import CachedSynthesizer, SpeechCache
+    from floorcoach.audio.speaking.synth import make_synthesizer as make_player_synth
 
     player_voice = CachedSynthesizer(make_player_synth("pyttsx3"), SpeechCache())
     speech = [player_voice.render(text).to_rate(16000) for text in SENTENCES]

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from floorcoach.audio.synth import make_synthesizer
+from floorcoach.audio.speaking.synth import make_synthesizer
 from virtual_audio import VirtualAudio
 
 SENTENCE = (
@@ -55,8 +55,8 @@ def test_the_players_voice_is_cancelled_from_a_real_echo() -> None:
             "latency_msec=60",
         )
         audio.pactl("set-source-volume", "vspeaker.monitor", "68%")
-        from floorcoach.audio.microphone import MicrophoneListener
-        from floorcoach.audio.speaker import DeviceSpeaker
+        from floorcoach.audio.listening.microphone import MicrophoneListener
+        from floorcoach.audio.speaking.speaker import DeviceSpeaker
 
         speaker = DeviceSpeaker()
         capture = _Capture()

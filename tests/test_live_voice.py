@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from floorcoach.audio.cues import render_cue
+from floorcoach.audio.speaking.cues import render_cue
 from floorcoach_cli import command
 from virtual_audio import VirtualAudio, loud_seconds, read_wav_mono
 

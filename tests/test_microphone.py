@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from floorcoach.audio.microphone import MicrophoneListener
+from floorcoach.audio.listening.microphone import MicrophoneListener
+from floorcoach.audio.listening.recognizer import Heard
+from floorcoach.audio.listening.sphinx_recognizer import SphinxRecognizer
 from floorcoach.audio.pcm import RATE_HZ, read_wav
-from floorcoach.audio.recognizer import Heard
-from floorcoach.audio.sphinx_recognizer import SphinxRecognizer
-from floorcoach.commands import Command, Intent
 from floorcoach.errors import AudioDeviceError
+from floorcoach.session.commands import Command, Intent
 from speech_fixtures import ESPEAK, espeak, stream
 from virtual_audio import VirtualAudio
 

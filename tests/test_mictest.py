@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from floorcoach import cli_mictest
+from floorcoach.audio.listening.sphinx_recognizer import SphinxRecognizer
 from floorcoach.audio.pcm import RATE_HZ
-from floorcoach.audio.sphinx_recognizer import SphinxRecognizer
-from floorcoach.cli_mictest import LevelMeter, SecondLevel, judge, level_line, listen
+from floorcoach.cli import mictest as cli_mictest
+from floorcoach.cli.mictest import LevelMeter, SecondLevel, judge, level_line, listen
 from speech_fixtures import ESPEAK, espeak, stream
 from virtual_audio import VirtualAudio
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from floorcoach.catalog import LoadedRoutine, load_library, load_routine
-from floorcoach.commands import (
+from floorcoach.content.catalog import LoadedRoutine, load_library, load_routine
+from floorcoach.session.commands import (
     Command,
     Intent,
     ListenContext,
@@ -23,8 +23,8 @@ from floorcoach.commands import (
     parse,
     spoken_table,
 )
-from floorcoach.engine import DENY_WORD, RED_FLAG_QUESTIONS, UNDO_SECONDS
-from floorcoach.events import (
+from floorcoach.session.engine import DENY_WORD, RED_FLAG_QUESTIONS, UNDO_SECONDS
+from floorcoach.session.events import (
     CueKind,
     InputSource,
     Phase,
@@ -34,7 +34,7 @@ from floorcoach.events import (
     SessionEnded,
     StopSpeech,
 )
-from floorcoach.simulate import Simulation
+from floorcoach.session.simulate import Simulation
 
 FIXTURES = Path(__file__).parent / "fixtures" / "engine"
 VOICE = InputSource.VOICE
@@ -394,7 +394,7 @@ def test_the_new_words_are_in_the_pocketsphinx_dictionary() -> None:
 def test_both_answers_to_the_red_flag_question_are_kept_in_the_history(
     shapes: LoadedRoutine, tmp_path: Path, answer: str, outcome: str
 ) -> None:
-    from floorcoach.history import HistoryStore, SessionRecorder
+    from floorcoach.store.history import HistoryStore, SessionRecorder
 
     sim = _at_hold(shapes, seconds=10.0)
     _red_flag(sim)
@@ -418,9 +418,9 @@ def test_both_answers_to_the_red_flag_question_are_kept_in_the_history(
 
 
 def test_the_live_microphone_marks_what_it_hears_as_voice() -> None:
-    from floorcoach.audio.recognizer import Heard as Recognized
-    from floorcoach.events import Heard
-    from floorcoach.live_listener import LiveListener
+    from floorcoach.audio.listening.recognizer import Heard as Recognized
+    from floorcoach.runtime.live_listener import LiveListener
+    from floorcoach.session.events import Heard
 
     posted: list[object] = []
 
@@ -443,9 +443,9 @@ def test_the_live_microphone_marks_what_it_hears_as_voice() -> None:
 def test_typed_lines_are_logged_as_typed(tmp_path: Path, shapes: LoadedRoutine) -> None:
     import json
 
-    from floorcoach.engine import Engine
-    from floorcoach.runtime import EventLog, Runtime, ScaledClock
-    from floorcoach.text_output import PrintedSpeech
+    from floorcoach.runtime.runtime import EventLog, Runtime, ScaledClock
+    from floorcoach.runtime.text_output import PrintedSpeech
+    from floorcoach.session.engine import Engine
 
     log = tmp_path / "events.jsonl"
     engine = Engine(shapes, announce_duration=False)
@@ -468,7 +468,7 @@ def test_typed_lines_are_logged_as_typed(tmp_path: Path, shapes: LoadedRoutine) 
 def test_the_question_asks_for_no_only_when_the_grammar_has_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from floorcoach import commands, engine
+    from floorcoach.session import commands, engine
 
     assert engine._deny_word() == "no"  # the shipped grammar hears "no" (the command head)
     confirm = tuple(p for p in commands.SPOKEN_PHRASES[ListenContext.CONFIRM] if p != "no")

@@ -13,16 +13,17 @@ from typing import Any
 import numpy as np
 import pytest
 
+from floorcoach.audio.listening.recognizer import CommandRecognizer
+from floorcoach.audio.listening.recognizer_factory import make_recognizer
 from floorcoach.audio.pcm import Pcm
-from floorcoach.audio.recognizer import CommandRecognizer, make_recognizer
-from floorcoach.audio.speech_cache import CachedSynthesizer, SpeechCache
-from floorcoach.audio.synth import make_synthesizer
-from floorcoach.audio_sim import AudioSimResult, run_on_audio_clock
-from floorcoach.catalog import Catalog
-from floorcoach.commands import Intent, ListenContext, Reply, parse, spoken_table
-from floorcoach.demo import USER_VOICE, DemoLine, DemoUser, _after_question, _in_phase
-from floorcoach.engine import DENY_WORD
-from floorcoach.events import Phase
+from floorcoach.audio.speaking.speech_cache import CachedSynthesizer, SpeechCache
+from floorcoach.audio.speaking.synth import make_synthesizer
+from floorcoach.content.catalog import Catalog
+from floorcoach.runtime.audio_sim import AudioSimResult, run_on_audio_clock
+from floorcoach.runtime.demo import USER_VOICE, DemoLine, DemoUser, _after_question, _in_phase
+from floorcoach.session.commands import Intent, ListenContext, Reply, parse, spoken_table
+from floorcoach.session.engine import DENY_WORD
+from floorcoach.session.events import Phase
 
 
 @cache
@@ -38,7 +39,7 @@ def _yes_no_recognizer() -> CommandRecognizer:
     The shipped grammar has no "yes" or "no" yet (its phrase verifier was trained without
     them), so the question asks for "carry on" instead; this is how it works once they are in.
     """
-    from floorcoach.audio.sphinx_recognizer import SphinxRecognizer
+    from floorcoach.audio.listening.sphinx_recognizer import SphinxRecognizer
 
     contexts = {context: spoken_table(context) for context in ListenContext}
     contexts[ListenContext.CONFIRM] = {

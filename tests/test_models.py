@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import floorcoach.models as models
+import floorcoach.audio.listening.vosk_models as models
 from floorcoach.cli import main
 from floorcoach.errors import FloorcoachError, ModelNotFoundError
 

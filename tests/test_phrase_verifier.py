@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from floorcoach.audio.phrase_verifier import (
+from floorcoach.audio.listening.phrase_verifier import (
     MODEL_DIR,
     OTHER,
     PhraseVerifier,
@@ -22,10 +22,10 @@ from floorcoach.audio.phrase_verifier import (
     log_mel,
     verifier_phrases,
 )
-from floorcoach.audio.sphinx_recognizer import SphinxConfig, SphinxRecognizer
-from floorcoach.audio.vad import Segment
-from floorcoach.commands import Intent, ListenContext, parse, spoken_table
+from floorcoach.audio.listening.sphinx_recognizer import SphinxConfig, SphinxRecognizer
+from floorcoach.audio.listening.vad import Segment
 from floorcoach.errors import ModelNotFoundError
+from floorcoach.session.commands import Intent, ListenContext, parse, spoken_table
 from speech_fixtures import ESPEAK, espeak, rms_db, white_noise
 
 needs_espeak = pytest.mark.skipif(ESPEAK is None, reason="espeak-ng is not installed")

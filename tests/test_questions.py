@@ -8,10 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from floorcoach import commands
-from floorcoach.catalog import load_guidance
-from floorcoach.errors import RoutineError
-from floorcoach.questions import (
+from floorcoach.content.catalog import load_guidance
+from floorcoach.content.questions import (
     QuestionBook,
     answer_problem,
     check_questions,
@@ -20,6 +18,8 @@ from floorcoach.questions import (
     reply_to,
     warning_signs_text,
 )
+from floorcoach.errors import RoutineError
+from floorcoach.session import commands
 
 REPO = Path(__file__).resolve().parents[1]
 ROUTINES = REPO / "routines"

@@ -172,7 +172,7 @@ def context_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_every_listening_context_is_a_choice() -> None:
-    from floorcoach.commands import ListenContext
+    from floorcoach.session.commands import ListenContext
 
     assert set(CONTEXT_HEARS) == {c.value for c in ListenContext}
 
@@ -224,7 +224,7 @@ def test_bad_context_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_preset_configures_pocketsphinx(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from floorcoach.audio import sphinx_recognizer
+    from floorcoach.audio.listening import sphinx_recognizer
 
     built: list[sphinx_recognizer.SphinxConfig | None] = []
     real_init = sphinx_recognizer.SphinxRecognizer.__init__

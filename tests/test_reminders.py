@@ -9,10 +9,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from floorcoach.catalog import load_guidance
-from floorcoach.counting import number_word
-from floorcoach.history import REMINDER_ACTIONS, REMINDER_KINDS, HistoryStore
-from floorcoach.reminders import (
+from floorcoach.content.catalog import load_guidance
+from floorcoach.runtime.reminders import (
     FIRST_HINT,
     STAND_TEXT,
     STRETCH_TEXT,
@@ -29,6 +27,8 @@ from floorcoach.reminders import (
     walk_goal_minutes,
     week_number,
 )
+from floorcoach.session.counting import number_word
+from floorcoach.store.history import REMINDER_ACTIONS, REMINDER_KINDS, HistoryStore
 
 GUIDANCE = load_guidance(Path(__file__).resolve().parents[1] / "routines" / "guidance.yaml")
 DAY = date(2025, 3, 3)

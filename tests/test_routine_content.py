@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from floorcoach.catalog import DEFAULT_ROUTINE, Catalog, LoadedRoutine, check_files
-from floorcoach.routine import Exercise, ExerciseKind, Guidance, Position, Sides
+from floorcoach.content.catalog import DEFAULT_ROUTINE, Catalog, LoadedRoutine
+from floorcoach.content.check import check_files
+from floorcoach.content.routine import Exercise, ExerciseKind, Guidance, Position, Sides
 
 ROUTINES = Path(__file__).resolve().parents[1] / "routines"
 

@@ -13,11 +13,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from floorcoach.catalog import Catalog, check_files, load_library, parse_routine_text
 from floorcoach.cli import main
-from floorcoach.cli_routines import json_schema
+from floorcoach.cli.routines import json_schema
+from floorcoach.content.catalog import Catalog, load_library, parse_routine_text
+from floorcoach.content.check import check_files
+from floorcoach.content.routine import ExerciseLibrary
 from floorcoach.errors import RoutineError
-from floorcoach.routine import ExerciseLibrary
 
 REPO = Path(__file__).resolve().parents[1]
 

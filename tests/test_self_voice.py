@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from floorcoach.commands import parse
-from floorcoach.self_voice import EchoGate, PlayerSpeech
+from floorcoach.audio.listening.self_voice import EchoGate, PlayerSpeech
+from floorcoach.session.commands import parse
 
 
 def _verdict(gate: EchoGate, text: str, start: float, confidence: float = 0.9) -> str | None:
@@ -76,7 +76,7 @@ def test_an_answer_may_overlap_the_end_of_its_question() -> None:
 def test_double_talk_needs_more_than_the_echo_explains() -> None:
     import numpy as np
 
-    from floorcoach.self_voice import LevelTrack
+    from floorcoach.audio.listening.self_voice import LevelTrack
 
     rng = np.random.default_rng(0)
     played = rng.normal(0, 0.3, 16000 * 12)  # the player talking for 12 s
@@ -101,7 +101,7 @@ def test_a_user_in_the_learning_stretch_does_not_make_the_echo_seem_loud() -> No
     """Words the recognizer turned down still teach nothing: the median half-second counts."""
     import numpy as np
 
-    from floorcoach.self_voice import LevelTrack
+    from floorcoach.audio.listening.self_voice import LevelTrack
 
     rng = np.random.default_rng(1)
     played = rng.normal(0, 0.3, 16000 * 12)

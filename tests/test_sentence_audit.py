@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 
-from floorcoach.catalog import Catalog, LoadedRoutine
-from floorcoach.counting import number_word
-from floorcoach.engine import BREATHING_REMINDER
-from floorcoach.events import CueKind, Log, Phase, PlayCue, Priority, Say
-from floorcoach.routine import ExerciseKind, Sides
-from floorcoach.simulate import Simulation
+from floorcoach.content.catalog import Catalog, LoadedRoutine
+from floorcoach.content.routine import ExerciseKind, Sides
+from floorcoach.session.counting import number_word
+from floorcoach.session.engine import BREATHING_REMINDER
+from floorcoach.session.events import CueKind, Log, Phase, PlayCue, Priority, Say
+from floorcoach.session.simulate import Simulation
 
 LEVELS = range(11)
 WHERE = ("in my back", "down my leg", "in my back, then down my leg")

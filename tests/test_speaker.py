@@ -20,10 +20,10 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from floorcoach.audio.cues import Cue, render_cue
 from floorcoach.audio.pcm import RATE_HZ, Pcm, read_wav
-from floorcoach.audio.speaker import DeviceSpeaker, FileSpeaker, Played, Speaker
-from floorcoach.audio.synth import Pyttsx3Synthesizer
+from floorcoach.audio.speaking.cues import Cue, render_cue
+from floorcoach.audio.speaking.speaker import DeviceSpeaker, FileSpeaker, Played, Speaker
+from floorcoach.audio.speaking.synth import Pyttsx3Synthesizer
 from virtual_audio import SPEAKER_MONITOR, VirtualAudio
 
 CAPTURE_RATE_HZ = 16_000
@@ -358,7 +358,7 @@ audio = VirtualAudio()
 audio.start()
 try:
     from floorcoach.audio.pcm import Pcm
-    from floorcoach.audio.speaker import DeviceSpeaker
+    from floorcoach.audio.speaking.speaker import DeviceSpeaker
     from floorcoach.errors import AudioDeviceError
     lost = threading.Event()
     done = []

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 
 from floorcoach.audio.pcm import RATE_HZ, Pcm
-from floorcoach.audio.speech_cache import (
+from floorcoach.audio.speaking.speech_cache import (
     CACHE_DIR_ENV,
     CachedSynthesizer,
     SpeechCache,
     default_cache_dir,
 )
-from floorcoach.audio.synth import EspeakSynthesizer, Synthesizer, VoiceSettings
+from floorcoach.audio.speaking.synth import EspeakSynthesizer, Synthesizer, VoiceSettings
 
 
 class CountingSynth:

@@ -8,14 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from floorcoach.audio.pcm import RATE_HZ
-from floorcoach.audio.speech_embedding import (
+from floorcoach.audio.listening.speech_embedding import (
     EMBEDDING_DIM,
     MIN_SAMPLES,
     MODEL_DIR,
     SpeechEmbedder,
     pad_segment,
 )
+from floorcoach.audio.pcm import RATE_HZ
 from floorcoach.errors import ModelNotFoundError
 from speech_fixtures import ESPEAK, espeak, white_noise
 

@@ -8,10 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from floorcoach.audio.listening.recognizer import Heard
+from floorcoach.audio.listening.recognizer_factory import make_recognizer
+from floorcoach.audio.listening.sphinx_recognizer import SphinxRecognizer, grammar_for, preset
 from floorcoach.audio.pcm import RATE_HZ
-from floorcoach.audio.recognizer import Heard, make_recognizer
-from floorcoach.audio.sphinx_recognizer import SphinxRecognizer, grammar_for, preset
-from floorcoach.commands import (
+from floorcoach.errors import RecognizerError
+from floorcoach.session.commands import (
     NUMBER_WORDS,
     PHRASE_TABLE,
     SPOKEN_SAFETY,
@@ -22,7 +24,6 @@ from floorcoach.commands import (
     parse,
     spoken_table,
 )
-from floorcoach.errors import RecognizerError
 from speech_fixtures import chunks, espeak, stream
 
 pytestmark = pytest.mark.skipif(
@@ -200,7 +201,7 @@ def test_make_recognizer_chooses_pocketsphinx_without_english_vosk_model(
     monkeypatch.setenv("FLOORCOACH_VOSK_MODEL", str(tmp_path / "none"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     monkeypatch.chdir(tmp_path)
-    import floorcoach.models as models
+    import floorcoach.audio.listening.vosk_models as models
 
     monkeypatch.setattr(models, "REPO_MODELS_DIR", tmp_path / "voice_models")
     assert make_recognizer("auto").engine == "pocketsphinx"

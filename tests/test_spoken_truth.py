@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from floorcoach.catalog import LoadedRoutine, load_library, load_routine
-from floorcoach.events import CueKind, Phase, PlayCue, Say
-from floorcoach.simulate import Simulation
+from floorcoach.content.catalog import LoadedRoutine, load_library, load_routine
+from floorcoach.session.events import CueKind, Phase, PlayCue, Say
+from floorcoach.session.simulate import Simulation
 from floorcoach_cli import run
 
 FIXTURES = Path(__file__).parent / "fixtures" / "engine"
@@ -298,7 +298,7 @@ def test_with_no_sound_devices_each_start_up_message_is_said_once(tmp_path: Path
 def test_a_late_location_corrects_the_stored_pain_report(
     shapes: LoadedRoutine, tmp_path: Path
 ) -> None:
-    from floorcoach.history import HistoryStore, SessionRecorder
+    from floorcoach.store.history import HistoryStore, SessionRecorder
 
     sim = Simulation(shapes)
     sim.run_until(lambda s: s.engine.phase is Phase.HOLD)
@@ -317,7 +317,7 @@ def test_a_late_location_corrects_the_stored_pain_report(
 
 
 def test_pain_before_a_resumed_start_plans_the_exercise_resumed_at(shapes: LoadedRoutine) -> None:
-    from floorcoach.engine import Engine
+    from floorcoach.session.engine import Engine
 
     sim = Simulation(shapes, engine=Engine(shapes, announce_duration=False, resume_offer=1))
     sim.run_until(lambda s: s.engine._waiting_for() == "resume_offer")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from floorcoach.catalog import Catalog
-from floorcoach.history import HistoryStore
-from floorcoach.standby import StandbyAction, parse_standby, routine_names, routines_text
+from floorcoach.content.catalog import Catalog
+from floorcoach.runtime.standby import StandbyAction, parse_standby, routine_names, routines_text
+from floorcoach.store.history import HistoryStore
 from floorcoach_cli import run
 
 

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from floorcoach.audio.pcm import Pcm, write_wav
-from floorcoach.audio.synth import make_synthesizer
-from floorcoach.catalog import Catalog
-from floorcoach.questions import default_book, match_question
-from floorcoach.standby import (
+from floorcoach.audio.speaking.synth import make_synthesizer
+from floorcoach.content.catalog import Catalog
+from floorcoach.content.questions import default_book, match_question
+from floorcoach.runtime.standby import (
     StandbyAction,
     make_standby_recognizer,
     parse_standby,

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from floorcoach.audio.pcm import RATE_HZ, Pcm, write_wav
-from floorcoach.audio.synth import (
+from floorcoach.audio.speaking.synth import (
     EspeakSynthesizer,
     Pyttsx3Synthesizer,
     Synthesizer,
@@ -209,7 +209,7 @@ def test_a_silent_pyttsx3_render_is_tried_again_never_returned(
     import numpy as np
 
     from floorcoach.audio.pcm import Pcm
-    from floorcoach.audio.synth import Pyttsx3Synthesizer
+    from floorcoach.audio.speaking.synth import Pyttsx3Synthesizer
     from floorcoach.errors import FloorcoachError
 
     synth = make_synthesizer("pyttsx3")

@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from floorcoach.catalog import Catalog
+from floorcoach.content.catalog import Catalog
 from floorcoach_cli import command
 
 SCRIPT = "\n".join(

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from floorcoach.audio.listening.recognizer_factory import make_recognizer
 from floorcoach.audio.pcm import Pcm, read_wav
-from floorcoach.audio.recognizer import make_recognizer
-from floorcoach.audio.speech_cache import CachedSynthesizer, SpeechCache
-from floorcoach.audio.synth import VoiceSettings, make_synthesizer
-from floorcoach.catalog import Catalog
-from floorcoach.demo import run_demo
+from floorcoach.audio.speaking.speech_cache import CachedSynthesizer, SpeechCache
+from floorcoach.audio.speaking.synth import VoiceSettings, make_synthesizer
+from floorcoach.content.catalog import Catalog
+from floorcoach.runtime.demo import run_demo
 
 needs_flite = pytest.mark.skipif(
     shutil.which("flite") is None or shutil.which("sox") is None,

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from floorcoach.audio.listening.vad import EnergyVad, Segment, VadConfig, segment_all
 from floorcoach.audio.pcm import RATE_HZ
-from floorcoach.audio.vad import EnergyVad, Segment, VadConfig, segment_all
 from speech_fixtures import to_int16, white_noise
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from floorcoach.catalog import Catalog
-from floorcoach.simulate import ScriptedLine, dry_run
-from floorcoach.views import (
+from floorcoach.content.catalog import Catalog
+from floorcoach.session.simulate import ScriptedLine, dry_run
+from floorcoach.session.views import (
     BLOCK,
     PHASE_WORDS,
     BigView,

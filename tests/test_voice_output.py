@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from floorcoach.errors import FloorcoachError
-from floorcoach.events import Priority, Say, SpeechDone
-from floorcoach.voice_output import VoiceOutput, should_cut
+from floorcoach.runtime.voice_output import VoiceOutput, should_cut
+from floorcoach.session.events import Priority, Say, SpeechDone
 
 
 def test_what_cuts_what() -> None:

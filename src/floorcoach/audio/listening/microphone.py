@@ -1,0 +1,340 @@
+"""The microphone listener: PortAudio callback -> bounded queue -> recognizer worker -> Heard.
+
+The callback only copies bytes into a queue (dropping the oldest chunk when full, counted),
+so a slow recognizer never stalls the sound card; everything else runs in one worker thread.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+import wave
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from floorcoach.audio.listening.echo_canceller import (
+    DEFAULT_ECHO_CANCEL,
+    EchoCancelling,
+    make_echo_canceller,
+)
+from floorcoach.audio.listening.recognizer import CommandRecognizer, Heard
+from floorcoach.audio.listening.self_voice import EchoGate
+from floorcoach.audio.pcm import RATE_HZ, resample
+from floorcoach.errors import AudioDeviceError, FloorcoachError
+
+_LOGGER = logging.getLogger(__name__)
+
+CHUNK_SECONDS: Final = 0.02
+QUEUE_CHUNKS: Final = 250
+"""5 s of 20 ms chunks; when full the oldest chunk is dropped (and counted)."""
+HEARD_QUEUE_SIZE: Final = 64
+"""Commands waiting for the runtime; when full the oldest is dropped (it is stale anyway)."""
+_POLL_SECONDS: Final = 0.1
+ECHO_LEARN_SECONDS: Final = 4.0
+REFERENCE_LEAD_SECONDS: Final = 0.05
+
+
+class MicrophoneListener:
+    """Listens on one input device and hands each Heard to a callback and a bounded queue."""
+
+    def __init__(
+        self,
+        recognizer: CommandRecognizer,
+        on_heard: Callable[[Heard], None] | None = None,
+        device: str | int | None = None,
+        record_dir: Path | None = None,
+        queue_chunks: int = QUEUE_CHUNKS,
+        on_error: Callable[[AudioDeviceError], None] | None = None,
+        gate: EchoGate | None = None,
+        reference: Callable[[float, int], npt.NDArray[np.float32]] | None = None,
+        echo_cancel: str = DEFAULT_ECHO_CANCEL,
+    ) -> None:
+        self.recognizer = recognizer
+        self.on_heard = on_heard
+        self.on_error = on_error
+        self.device_spec = device
+        self.record_dir = record_dir
+        self.heard: queue.Queue[Heard] = queue.Queue(maxsize=HEARD_QUEUE_SIZE)
+        self._chunks: queue.Queue[bytes] = queue.Queue(maxsize=max(1, queue_chunks))
+        self.dropped_chunks = 0
+        self.status_flags = 0
+        self.device_name = ""
+        self.device_rate_hz = RATE_HZ
+        self._stream: Any = None
+        self._worker: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._lost = False
+        self._stream_t0 = 0.0
+        self._first_block_at: float | None = None
+        self._opening_rate_hz = RATE_HZ
+        self._samples_done = 0
+        self.gate = gate or EchoGate()
+        self._reference = reference
+        """What the player sounded (monotonic start, sample count at 16 kHz): with it, the
+        player's echo is cancelled before anyone listens."""
+        self.echo_cancel = echo_cancel if reference is not None else "none"
+        self._canceller: EchoCancelling | None = None
+        if self.echo_cancel != "none":
+            self._canceller = _canceller(self.echo_cancel)
+            if self._canceller is None:
+                self.echo_cancel = "nlms"
+                self._canceller = make_echo_canceller("nlms")
+        self._quiet_since = 0.0
+        self._learned_at = 0.0
+        self._wav: wave.Wave_write | None = None
+        self._heard_log: Any = None
+
+    # -- life cycle -----------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        """True while the stream delivers audio."""
+        return self._stream is not None and not self._lost and bool(self._stream.active)
+
+    def start(self) -> None:
+        """Open the device and start listening; raises AudioDeviceError with one clear line."""
+        if self._stream is not None:
+            return
+        self._open_stream()
+        self._open_recording()
+        self._stop.clear()
+        self._worker = threading.Thread(target=self._work, name="mic-recognizer", daemon=True)
+        self._worker.start()
+
+    def stop(self) -> None:
+        """Stop listening, decode what is left, close the recording."""
+        self._stop.set()
+        self._close_stream()
+        if self._worker is not None:
+            self._worker.join(timeout=5.0)
+            self._worker = None
+        self._close_recording()
+
+    def retry(self) -> bool:
+        """Try to reopen a lost or missing device; True when listening again."""
+        self.stop()
+        self._lost = False
+        try:
+            self.start()
+        except AudioDeviceError as exc:
+            _LOGGER.info("microphone still unavailable: %s", exc)
+            return False
+        return True
+
+    def __enter__(self) -> MicrophoneListener:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- self-voice ------------------------------------------------------------------------
+    def note_player_speech(self, start_monotonic: float, end_monotonic: float, text: str) -> None:
+        """Tell the listener the player speaks `text` in this interval (time.monotonic())."""
+        self.gate.note(start_monotonic, end_monotonic, text)
+
+    def _is_player_echo(self, heard: Heard) -> bool:
+        # Sample time starts with the first block delivered, which a sound server may hold
+        # back for a second or two after the stream starts.
+        t0 = self._first_block_at if self._first_block_at is not None else self._stream_t0
+        start = t0 + heard.start
+        end = t0 + heard.end
+        context = getattr(self.recognizer, "context", "commands")
+        reason = self.gate.verdict(
+            start,
+            end,
+            heard.intent,
+            heard.text,
+            heard.confidence,
+            answer_expected=str(context) != "commands",
+        )
+        if reason is not None:
+            _LOGGER.info("ignored %r: %s", heard.text, reason)
+            _LOGGER.debug(
+                "heard %.2f-%.2f (now %.2f); player: %s",
+                start,
+                end,
+                time.monotonic(),
+                [(round(p.start, 2), round(p.end, 2), p.text) for p in self.gate.speech()],
+            )
+        return reason is not None
+
+    # -- device ---------------------------------------------------------------------------
+    def _open_stream(self) -> None:
+        from floorcoach.audio.devices import find_device, import_sounddevice
+
+        sd = import_sounddevice()
+        info = find_device(self.device_spec, "input")
+        self.device_name = info.name
+        last_error: Exception | None = None
+        for rate in dict.fromkeys([RATE_HZ, info.default_rate_hz]):
+            self._opening_rate_hz = int(rate)
+            self._first_block_at = None
+            try:
+                stream = sd.RawInputStream(
+                    device=info.index,
+                    samplerate=rate,
+                    channels=1,
+                    dtype="int16",
+                    blocksize=max(1, round(rate * CHUNK_SECONDS)),
+                    callback=self._callback,
+                    finished_callback=self._finished,
+                )
+                stream.start()
+            except (sd.PortAudioError, ValueError) as exc:
+                last_error = exc
+                _LOGGER.debug("input at %d Hz refused: %s", rate, exc)
+                continue
+            self._stream = stream
+            self.device_rate_hz = int(rate)
+            self._stream_t0 = time.monotonic()
+            self._samples_done = 0
+            self.recognizer.reset()
+            _LOGGER.info("listening on %d %s at %d Hz", info.index, info.name, rate)
+            return
+        raise AudioDeviceError(f"cannot open microphone '{info.name}': {last_error}")
+
+    def _close_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is None:
+            return
+        try:
+            stream.stop()
+            stream.close()
+        except Exception as exc:  # a lost device fails here too; nothing more to do
+            _LOGGER.debug("closing the input stream: %s", exc)
+
+    def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
+        # Real-time thread: copy, enqueue, count; never block or log.
+        if self._first_block_at is None:
+            self._first_block_at = time.monotonic() - frames / self._opening_rate_hz
+        if status:
+            self.status_flags += 1
+        data = bytes(indata)
+        try:
+            self._chunks.put_nowait(data)
+        except queue.Full:
+            try:
+                self._chunks.get_nowait()
+            except queue.Empty:
+                pass
+            self.dropped_chunks += 1
+            try:
+                self._chunks.put_nowait(data)
+            except queue.Full:
+                self.dropped_chunks += 1
+
+    def _finished(self) -> None:
+        if not self._stop.is_set():
+            self._lost = True
+
+    # -- worker ---------------------------------------------------------------------------
+    def _work(self) -> None:
+        reported = False
+        while True:
+            try:
+                data = self._chunks.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                if self._stop.is_set():
+                    break
+                if self._lost and not reported:
+                    reported = True
+                    self._report(AudioDeviceError(f"the microphone '{self.device_name}' was lost"))
+                continue
+            self.process(np.frombuffer(data, dtype="<i2").astype(np.int16))
+        for heard in self.recognizer.flush():
+            self._deliver(heard)
+
+    def process(self, samples: npt.NDArray[np.int16]) -> None:
+        """Run one chunk at the device rate through resampling, recording and the recognizer."""
+        if self.device_rate_hz != RATE_HZ:
+            samples = resample(samples, self.device_rate_hz, RATE_HZ)
+        if self._wav is not None:
+            self._wav.writeframes(samples.astype("<i2").tobytes())
+        t0 = self._first_block_at if self._first_block_at is not None else self._stream_t0
+        start = t0 + self._samples_done / RATE_HZ
+        arrived = len(samples)
+        if self._canceller is not None and self._reference is not None:
+            # asked for a little early, so the echo always lags its reference (causal)
+            played = self._reference(start - REFERENCE_LEAD_SECONDS, len(samples))
+            cleaned = self._canceller.process(samples.astype(np.float32) / 32768.0, played)
+            samples = np.clip(np.round(cleaned * 32768.0), -32768, 32767).astype(np.int16)
+        if self.gate.mic is not None:
+            self.gate.mic.add(start, samples.astype(np.float32) / 32768.0, RATE_HZ)
+        self._samples_done += arrived
+        end = t0 + self._samples_done / RATE_HZ
+        heard_any = False
+        for heard in self.recognizer.accept(samples):
+            heard_any = True
+            self._deliver(heard)
+        # stretches with nothing recognized teach the gate how loud the room's echo is
+        if heard_any:
+            self._quiet_since = end
+        elif end - max(self._quiet_since, self._learned_at) >= ECHO_LEARN_SECONDS:
+            self.gate.learn_echo(end - ECHO_LEARN_SECONDS, end)
+            self._learned_at = end
+
+    def _deliver(self, heard: Heard) -> None:
+        if self._is_player_echo(heard):
+            _LOGGER.debug("ignored %r: the player's own voice", heard.text)
+            return
+        if self._heard_log is not None:
+            self._heard_log.write(json.dumps(heard.as_json(), ensure_ascii=False) + "\n")
+            self._heard_log.flush()
+        try:
+            self.heard.put_nowait(heard)
+        except queue.Full:
+            self.heard.get_nowait()
+            self.heard.put_nowait(heard)
+        if self.on_heard is not None:
+            try:
+                self.on_heard(heard)
+            except Exception:
+                _LOGGER.exception("on_heard callback failed")
+
+    def _report(self, error: AudioDeviceError) -> None:
+        _LOGGER.warning("%s", error)
+        if self.on_error is not None:
+            self.on_error(error)
+
+    # -- --record-dir ---------------------------------------------------------------------
+    def _open_recording(self) -> None:
+        if self.record_dir is None:
+            return
+        self.record_dir.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        base = self.record_dir / f"mic-{stamp}"
+        n = 1
+        while base.with_suffix(".wav").exists():
+            n += 1
+            base = self.record_dir / f"mic-{stamp}-{n}"
+        wav = wave.open(str(base.with_suffix(".wav")), "wb")
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(RATE_HZ)
+        self._wav = wav
+        self._heard_log = base.with_suffix(".heard.jsonl").open("w", encoding="utf-8")
+        self.recording_path: Path | None = base.with_suffix(".wav")
+
+    def _close_recording(self) -> None:
+        if self._wav is not None:
+            self._wav.close()
+            self._wav = None
+        if self._heard_log is not None:
+            self._heard_log.close()
+            self._heard_log = None
+
+
+def _canceller(kind: str) -> EchoCancelling | None:
+    """The echo canceller asked for, or None when it cannot load here (the caller falls back)."""
+    try:
+        return make_echo_canceller(kind)
+    except FloorcoachError as exc:
+        _LOGGER.warning("%s; using the NLMS echo canceller", exc)
+        return None

@@ -1,0 +1,230 @@
+"""Not hearing itself: what the microphone picks up while the player speaks is judged here.
+
+The player knows exactly what it is saying and when (the speaker reports when sound left
+it), so a command recognized over its own voice is dropped when its words are the player's
+own, and otherwise only barge-in commands (pause, stop, that hurts, red flags) are taken
+while it speaks, with a stricter confidence. One gate serves the live listener (monotonic
+seconds) and the audio-clock simulation (session seconds): only the time base differs.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from floorcoach.session.commands import NUMBER_WORDS, Command, Intent, normalize
+
+BARGE_IN: Final = frozenset({Command.PAUSE, Command.STOP, Command.PAIN})
+"""Commands that must get through while the player is talking."""
+TAIL_SECONDS: Final = 0.35
+"""Room echo and recognizer segment edges: speech ending this soon after still counts."""
+KEEP_SECONDS: Final = 30.0
+FRAME_SECONDS: Final = 0.01
+ECHO_MARGIN_DB: Final = 6.0
+"""Over the player's voice, a command's audio must be this much louder than its echo."""
+ALIGN_SECONDS: Final = 0.25
+"""How far the echo may lag what was played (output latency plus the room)."""
+LEARN_WINDOW_FRAMES: Final = 50
+"""The echo level is learned per half second (50 frames of 10 ms), then the median taken."""
+DEFAULT_ECHO_RATIO: Final = 0.5
+"""Echo energy / played energy assumed until measured: a speaker close to the microphone."""
+_MIN_REFERENCE_ENERGY: Final = 1e-6
+
+
+class LevelTrack:
+    """Energy per 10 ms frame against time: what the microphone heard, or what was played."""
+
+    def __init__(self, keep_seconds: float = 120.0) -> None:
+        self._frames: OrderedDict[int, float] = OrderedDict()
+        self._keep = round(keep_seconds / FRAME_SECONDS)
+        self._lock = threading.Lock()
+
+    def add(self, start: float, samples: npt.NDArray[np.floating], rate_hz: int) -> None:
+        """Add audio that began at `start` (mixing adds energy, as sound does)."""
+        per_frame = max(1, round(rate_hz * FRAME_SECONDS))
+        whole = len(samples) // per_frame * per_frame
+        if whole == 0:
+            return
+        data = np.asarray(samples[:whole], dtype=np.float64)
+        energies = (data.reshape(-1, per_frame) ** 2).mean(axis=1)
+        first = round(start / FRAME_SECONDS)
+        with self._lock:
+            for offset, energy in enumerate(energies):
+                index = first + offset
+                self._frames[index] = self._frames.get(index, 0.0) + float(energy)
+            while len(self._frames) > self._keep:
+                self._frames.popitem(last=False)
+
+    def silence_after(self, at: float) -> None:
+        """What was scheduled after `at` never sounded (speech cut short)."""
+        cut = round(at / FRAME_SECONDS)
+        with self._lock:
+            for index in [i for i in self._frames if i >= cut]:
+                del self._frames[index]
+
+    def energy(self, start: float, end: float) -> float:
+        """Mean energy between two times (0 where nothing was recorded)."""
+        first, last = round(start / FRAME_SECONDS), max(round(end / FRAME_SECONDS), 1)
+        last = max(last, first + 1)
+        with self._lock:
+            total = sum(self._frames.get(i, 0.0) for i in range(first, last))
+        return total / (last - first)
+
+    def frames(self, start: float, end: float) -> list[float]:
+        """Per-frame energies between two times (as many frames for any two equal spans)."""
+        first = round(start / FRAME_SECONDS)
+        count = round((end - start) / FRAME_SECONDS)
+        with self._lock:
+            return [self._frames.get(i, 0.0) for i in range(first, first + count)]
+
+
+@dataclass(frozen=True)
+class PlayerSpeech:
+    """The player sounded `text` between `start` and `end` (in the gate's time base)."""
+
+    start: float
+    end: float
+    text: str
+
+
+def _words(text: str) -> set[str]:
+    """Words as a recognizer would write them ("10" is "ten", "it's" is "it is")."""
+    words = normalize(text).split()
+    return {NUMBER_WORDS[int(w)] if w.isdigit() and int(w) <= 10 else w for w in words}
+
+
+class EchoGate:
+    """Decides whether something heard is the user or the player's own voice."""
+
+    def __init__(
+        self,
+        source: Callable[[], list[PlayerSpeech]] | None = None,
+        *,
+        tail_seconds: float = TAIL_SECONDS,
+        barge_in_min_confidence: float = 0.0,
+        mic: LevelTrack | None = None,
+        played: LevelTrack | None = None,
+        echo_margin_db: float = ECHO_MARGIN_DB,
+    ) -> None:
+        self._source = source
+        self.mic = mic
+        self.played = played
+        self._margin = 10 ** (echo_margin_db / 10)
+        self.echo_ratio = DEFAULT_ECHO_RATIO
+        self._learned = 0
+        self._tail = tail_seconds
+        self._min_confidence = barge_in_min_confidence
+        self._noted: list[PlayerSpeech] = []
+        self._lock = threading.Lock()
+        self.ignored = 0
+
+    def note(self, start: float, end: float, text: str) -> None:
+        """The player will sound `text` from start to end."""
+        with self._lock:
+            self._noted = [p for p in self._noted if p.end > start - KEEP_SECONDS]
+            self._noted.append(PlayerSpeech(start, end, text))
+
+    def cut(self, at: float) -> None:
+        """Everything the player was saying stopped at `at`."""
+        with self._lock:
+            self._noted = [
+                PlayerSpeech(p.start, min(p.end, at), p.text) for p in self._noted if p.start < at
+            ]
+
+    def speech(self) -> list[PlayerSpeech]:
+        with self._lock:
+            noted = list(self._noted)
+        return noted + (self._source() if self._source is not None else [])
+
+    def verdict(
+        self,
+        start: float,
+        end: float,
+        intent: Intent,
+        text: str,
+        confidence: float = 1.0,
+        *,
+        answer_expected: bool = False,
+    ) -> str | None:
+        """Why this should be ignored as the player's own voice, or None to accept it.
+
+        `answer_expected`: the player has just asked a question (how bad, where), so an
+        answer may overlap the end of the question, as people's answers do.
+        """
+        overlapping = [p for p in self.speech() if start < p.end + self._tail and end > p.start]
+        if not overlapping:
+            return None
+        spoken: set[str] = set()
+        for speech in overlapping:
+            spoken |= _words(speech.text)
+        reason: str | None = None
+        if _words(text) <= spoken:
+            reason = "the player's own words"
+        elif (
+            intent.command not in BARGE_IN
+            and intent.red_flag is None
+            and not (answer_expected and intent.command is None)
+        ):
+            reason = "only pause, stop, pain and red flags are taken while the player speaks"
+        elif confidence < self._min_confidence:
+            reason = "too unsure over the player's voice"
+        else:
+            reason = self._double_talk(start, end)
+        if reason is not None:
+            self.ignored += 1
+        return reason
+
+    def _double_talk(self, start: float, end: float) -> str | None:
+        """Is there more sound than the player's echo explains? (None: yes, a user spoke.)"""
+        if self.mic is None or self.played is None:
+            return None
+        heard = self.mic.energy(start, end)
+        played = max(
+            self.played.energy(start - lag, end - lag)
+            for lag in np.arange(0.0, ALIGN_SECONDS + 1e-9, 0.05)
+        )
+        if played < _MIN_REFERENCE_ENERGY:
+            return None
+        echo = self.echo_ratio * played
+        if heard >= self._margin * echo:
+            return None
+        margin_db = 10 * math.log10(max(heard, 1e-12) / max(echo, 1e-12))
+        return f"no louder than the player's own echo ({margin_db:+.1f} dB)"
+
+    def learn_echo(self, start: float, end: float) -> bool:
+        """Measure echo / played energy over a stretch where nothing was recognized.
+
+        Energy sums over half a second care little how late the echo arrives; the quietest
+        frames give the noise floor to take away. The estimate is the median half-second, so
+        a user who spoke in a few of them (a command the recognizer turned down, a bystander)
+        does not teach the gate that the echo is loud and so hide the next command. Returns
+        whether an estimate was made.
+        """
+        if self.mic is None or self.played is None:
+            return False
+        self.speech()  # a pull source fills the played track as it is asked
+        heard = self.mic.frames(start, end)
+        played = self.played.frames(start - ALIGN_SECONDS / 2, end - ALIGN_SECONDS / 2)
+        if len(heard) < 100 or sum(1 for p in played if p > 1e-5) < len(played) // 2:
+            return False
+        # the microphone's own noise: what it hears in the player's pauses (if any)
+        pauses = [h for h, p in zip(heard, played, strict=True) if p <= 1e-7]
+        floor = float(np.percentile(pauses, 50)) if len(pauses) >= 10 else 0.0
+        per = LEARN_WINDOW_FRAMES
+        count = len(heard) // per
+        heard_w = np.asarray(heard[: count * per]).reshape(count, per).mean(axis=1) - floor
+        played_w = np.asarray(played[: count * per]).reshape(count, per).mean(axis=1)
+        sounding = played_w > 1e-5
+        if not np.any(sounding):
+            return False
+        estimate = float(np.median(np.maximum(heard_w[sounding], 0.0) / played_w[sounding]))
+        self.echo_ratio = estimate if self._learned == 0 else 0.7 * self.echo_ratio + 0.3 * estimate
+        self._learned += 1
+        return True

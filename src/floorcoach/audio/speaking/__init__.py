@@ -1,0 +1,1 @@
+"""Speaking: the synthesizer, its cache, the speaker stream and the tones."""

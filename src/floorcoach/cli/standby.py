@@ -1,0 +1,370 @@
+"""`floorcoach standby`: wait, listening, for "start"; play; come back to standby."""
+
+from __future__ import annotations
+
+import argparse
+import queue
+import sys
+import threading
+import time
+from datetime import datetime, timedelta
+from typing import IO, Any, Final
+
+from floorcoach.audio.listening.echo_canceller import DEFAULT_ECHO_CANCEL
+from floorcoach.content.catalog import Catalog
+from floorcoach.errors import FloorcoachError
+from floorcoach.runtime.reminders import ReminderScheduler
+from floorcoach.runtime.runtime import Runtime, parse_timed_line
+from floorcoach.runtime.standby import (
+    HELP_TEXT,
+    READY_TEXT,
+    StandbyAction,
+    make_standby_recognizer,
+    parse_standby,
+    routine_names,
+    routines_text,
+)
+
+POLL_SECONDS: Final = 0.5
+AFTER_SESSION: Final = "I'm here when you need me. Say start to go again."
+
+
+def register(subparsers: Any) -> None:
+    """Add the standby subcommand."""
+    from floorcoach.cli.play import _add_session_options
+
+    standby = subparsers.add_parser(
+        "standby",
+        help="wait for 'start' (or a routine's name), play it, and wait again",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description=(
+            "Hands-free from power-on: say 'start', 'start core routine', 'what routines are "
+            "there', 'resume' or 'how am I doing'. Lines typed on stdin work the same way."
+        ),
+    )
+    standby.add_argument(
+        "--default-routine", default=None, help="what 'start' plays (default: first-week)"
+    )
+    _add_session_options(standby)
+    standby.set_defaults(func=_standby, resume=False, routine=None)
+
+
+class LineRouter:
+    """One reader of typed lines: to standby while waiting, to the session while playing."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.inbox: queue.Queue[tuple[str, str] | None] = queue.Queue()
+        self._target: Runtime | None = None
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(
+            target=self._pump, args=(stream,), name="floorcoach-standby-input", daemon=True
+        )
+        self._thread.start()
+
+    def _pump(self, stream: IO[str]) -> None:
+        for line in stream:
+            with self._lock:
+                target = self._target
+            if target is not None:
+                target.post_line(line.rstrip("\n"))
+            else:
+                self.inbox.put(("typed", line.rstrip("\n")))
+        self.inbox.put(None)
+
+    def attach(self, runtime: Runtime | None) -> None:
+        """Send typed lines to this session (None: back to standby).
+
+        Timed lines ('@12 pause') already waiting belong to the session just started: a
+        scripted standby run types a 'start' line followed by that session's lines.
+        """
+        with self._lock:
+            self._target = runtime
+            if runtime is None:
+                return
+            kept: list[tuple[str, str] | None] = []
+            taking = True
+            while True:
+                try:
+                    item = self.inbox.get_nowait()
+                except queue.Empty:
+                    break
+                if taking and item is not None and item[1].lstrip().startswith("@"):
+                    runtime.post_line(item[1])
+                else:
+                    taking = False
+                    kept.append(item)
+            for item in kept:
+                self.inbox.put(item)
+
+
+class StandbyVoice:
+    """Says standby's replies (printed too); released while a session has the speaker."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self._args = args
+        self._speaker: Any = None
+        self._synth: Any = None
+
+    def open(self) -> None:
+        if self._args.no_voice or self._speaker is not None:
+            return
+        try:
+            from floorcoach.audio.speaking.speaker import DeviceSpeaker
+            from floorcoach.audio.speaking.speech_cache import CachedSynthesizer, SpeechCache
+            from floorcoach.audio.speaking.synth import make_synthesizer
+
+            self._synth = CachedSynthesizer(
+                make_synthesizer(self._args.speech_backend, self._args.voice, self._args.rate_wpm),
+                SpeechCache(),
+            )
+            self._speaker = DeviceSpeaker(self._args.output_device)
+        except FloorcoachError as exc:
+            print(f"floorcoach: {exc}; replies will be printed", file=sys.stderr, flush=True)
+            self._args.no_voice = True
+
+    def say(self, text: str) -> None:
+        print(text, flush=True)
+        if self._speaker is None:
+            return
+        try:
+            self._speaker.play(self._synth.render(text), text)
+            self._speaker.wait_idle(timeout_seconds=60.0)
+        except FloorcoachError as exc:
+            print(f"floorcoach: {exc}", file=sys.stderr, flush=True)
+            self.close()
+
+    def close(self) -> None:
+        if self._speaker is not None:
+            self._speaker.close()
+            self._speaker = None
+
+    def reference(self) -> Any:
+        """What the speaker sounded, for the ears' echo canceller (None: no speaker)."""
+        return getattr(self._speaker, "sounded", None)
+
+
+class StandbyEars:
+    """The microphone while in standby (closed while a session listens for itself)."""
+
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        inbox: queue.Queue[Any],
+        names: dict[str, str],
+        voice: StandbyVoice | None = None,
+    ):
+        self._args = args
+        self._inbox = inbox
+        self._names = names
+        self._voice = voice
+        self._mic: Any = None
+        self._recognizer: Any = None
+
+    def open(self) -> None:
+        if self._args.text or self._args.no_mic or self._mic is not None:
+            return
+        try:
+            from floorcoach.audio.listening.microphone import MicrophoneListener
+
+            if self._recognizer is None:
+                self._recognizer = make_standby_recognizer(self._args.engine, self._names)
+            recognizer = self._recognizer
+            self._mic = MicrophoneListener(
+                recognizer,
+                on_heard=lambda heard: self._inbox.put(("heard", heard.text)),
+                device=self._args.input_device,
+                # its own replies are taken out of what it hears, as in a session
+                reference=self._voice.reference() if self._voice is not None else None,
+                echo_cancel=getattr(self._args, "echo_cancel", None) or DEFAULT_ECHO_CANCEL,
+            )
+            self._mic.start()
+        except FloorcoachError as exc:
+            print(f"floorcoach: {exc}; type instead", file=sys.stderr, flush=True)
+            self._mic = None
+
+    def close(self) -> None:
+        if self._mic is not None:
+            self._mic.stop()
+            self._mic = None
+
+
+def _standby(args: argparse.Namespace) -> int:
+    from floorcoach.cli.play import apply_config, run_session
+    from floorcoach.store.recorder import HistoryLink
+
+    config = apply_config(args)
+    catalog = Catalog.load(args.routines_dir)
+    names = routine_names(catalog)
+    router = LineRouter(sys.stdin)
+    voice = StandbyVoice(args)
+    ears = StandbyEars(args, router.inbox, names, voice)
+    clock = StandbyClock(args.time_scale)
+    reminders = _reminders(args, config, catalog, clock)
+    voice.open()
+    ears.open()
+    voice.say(READY_TEXT)
+    waiting: list[tuple[float, str]] = []  # typed '@SECONDS words', held until then
+    ended = False
+    try:
+        while True:
+            if ended and not waiting:
+                return 0
+            ready = [line for line in waiting if line[0] <= clock.elapsed()]
+            if ready:
+                waiting.remove(ready[0])
+                item: tuple[str, str] | None = ("typed", ready[0][1])
+            else:
+                try:
+                    if ended:
+                        time.sleep(POLL_SECONDS / args.time_scale)
+                        raise queue.Empty
+                    item = router.inbox.get(timeout=POLL_SECONDS / args.time_scale)
+                except queue.Empty:
+                    due = reminders.due(clock.now())
+                    if due is not None:
+                        voice.say(due.text)
+                    continue
+            if item is None:
+                if waiting:  # typing has ended, but timed lines are still to come
+                    ended = True
+                    continue
+                return 0  # typed input ended
+            source, text = item
+            timed = parse_timed_line(text)
+            if timed is not None:
+                waiting.append(timed)
+                continue
+            reply = reminders.handle(text, clock.now())
+            if reply is not None:
+                voice.say(reply)  # "not now", "stop reminders", "done"
+                continue
+            request = parse_standby(text, names)
+            if request is None:
+                if source == "typed" and text.strip():
+                    print(f'        not understood: "{text}" (say or type "help")', flush=True)
+                continue
+            if request.action is StandbyAction.EXIT:
+                voice.say("Goodbye.")
+                return 0
+            if request.action is StandbyAction.LIST:
+                voice.say(routines_text(catalog))
+            elif request.action is StandbyAction.HELP:
+                voice.say(HELP_TEXT)
+            elif request.action is StandbyAction.PROGRESS:
+                voice.say(_progress(args))
+            elif request.action is StandbyAction.QUESTION:
+                voice.say(_answer(text))
+            elif request.action in (StandbyAction.START, StandbyAction.RESUME):
+                link = None if args.no_history else HistoryLink.open(args.history)
+                point = None
+                if request.action is StandbyAction.RESUME:
+                    point = link.store.resumable_session() if link and link.store else None
+                    if point is None:
+                        voice.say("There's no unfinished session to resume. Say start instead.")
+                        if link is not None:
+                            link.close()
+                        continue
+                usual = args.default_routine or args.routine
+                routine = point.routine_id if point else request.routine or usual
+                loaded = catalog.find(routine)
+                voice.close()
+                ears.close()
+                reminders.session_started(clock.now())
+                try:
+                    run_session(args, catalog, loaded, link, point, router.attach)
+                finally:
+                    router.attach(None)
+                    reminders.session_ended(clock.now())
+                    if link is not None:
+                        link.close()
+                voice.open()
+                ears.open()
+                voice.say(AFTER_SESSION)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        ears.close()
+        voice.close()
+
+
+class StandbyClock:
+    """Local wall-clock time for reminders, running `scale` times faster (tests, demos)."""
+
+    def __init__(self, scale: float = 1.0) -> None:
+        from floorcoach.store.history import now_local
+
+        self._scale = scale
+        self._start = now_local()
+        self._t0 = time.monotonic()
+
+    def elapsed(self) -> float:
+        """Scaled seconds since standby started."""
+        return (time.monotonic() - self._t0) * self._scale
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=self.elapsed())
+
+
+def _reminders(
+    args: argparse.Namespace, config: Any, catalog: Catalog, clock: StandbyClock
+) -> ReminderScheduler:
+    """Reminders as configured (off unless enabled), kept in the history when it is there."""
+    from pydantic import ValidationError
+
+    from floorcoach.runtime.reminders import ReminderSettings, history_recorder
+    from floorcoach.store.history import open_history_or_none
+
+    try:
+        settings = ReminderSettings.model_validate(config.reminders or {})
+    except ValidationError as exc:
+        for error in exc.errors():
+            key = ".".join(str(part) for part in error["loc"])
+            print(
+                f"floorcoach: [reminders] {key}: {error['msg']}; using the defaults",
+                file=sys.stderr,
+                flush=True,
+            )
+        settings = ReminderSettings()
+    store = None
+    if not args.no_history:
+        store, _reason = open_history_or_none(args.history)
+    start = None
+    if store is not None:
+        sessions = store.sessions()
+        start = sessions[0].started_at.date() if sessions else None
+    record = history_recorder(store) if store is not None else None
+
+    def on_record(entry: Any) -> None:
+        if record is None:
+            return
+        try:
+            record(entry)
+        except FloorcoachError as exc:  # reminders go on without their history
+            print(f"floorcoach: {exc}", file=sys.stderr, flush=True)
+
+    progression = catalog.guidance.progression if catalog.guidance else ()
+    return ReminderScheduler(
+        settings,
+        now=clock.now(),
+        progression=progression,
+        program_start=start,
+        on_record=on_record,
+    )
+
+
+def _progress(args: argparse.Namespace) -> str:
+    from floorcoach.store.history import open_history_or_none
+
+    store, reason = open_history_or_none(None if args.no_history else args.history)
+    if store is None:
+        return "I can't reach your history right now."
+    try:
+        return store.summary_text() or "There's no history yet: let's do a first session."
+    finally:
+        store.close()
+
+
+def _answer(text: str) -> str:
+    from floorcoach.content.questions import reply_to
+
+    return reply_to(text)

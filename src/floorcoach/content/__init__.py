@@ -1,0 +1,1 @@
+"""What is played: the routine model, the routine loader and exercise library, questions."""
