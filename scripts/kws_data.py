@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO / "src"))
 
 from floorcoach.audio.listening.phrase_verifier import verifier_phrases  # noqa: E402
 from floorcoach.audio.pcm import RATE_HZ, read_wav  # noqa: E402
-from floorcoach.session.commands import NUMBER_WORDS, normalize  # noqa: E402
+from floorcoach.commands import NUMBER_WORDS, normalize  # noqa: E402
 
 BENCH_VARIANTS = {"f2", "f3", "m3", "m5", "klatt4"}
 """Variants scripts/bench_commands scores: never trained on."""

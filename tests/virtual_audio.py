@@ -23,6 +23,8 @@ from typing import Final
 
 import numpy as np
 
+from floorcoach.audio.speaking.cues import render_cue
+
 SPEAKER_SINK: Final = "vspeaker"
 SPEAKER_MONITOR: Final = "vspeaker.monitor"
 MIC_FEED_SINK: Final = "vmic_feed"
@@ -428,3 +430,23 @@ def loud_seconds(
     usable = x[: x.size // window * window].reshape(-1, window)
     rms = np.sqrt((usable**2).mean(axis=1)) if usable.size else np.zeros(0)
     return float((rms > threshold).sum() * window / rate_hz)
+
+
+def cue_onsets(signal: np.ndarray, rate: int, cue: str, threshold: float = 0.7) -> list[float]:
+    """Times where the cue's tone starts, by normalized cross-correlation with its PCM."""
+    template = render_cue(cue).to_rate(rate).to_float().astype(np.float64)
+    n = len(template)
+    corr = np.correlate(signal, template, mode="valid")
+    energy = np.sqrt(np.convolve(signal**2, np.ones(n), mode="valid")) * np.linalg.norm(template)
+    score = np.divide(corr, energy, out=np.zeros_like(corr), where=energy > 1e-6)
+    found: list[float] = []
+    index = 0
+    while index < len(score):
+        if score[index] >= threshold:
+            window = score[index : index + n]
+            best = index + int(np.argmax(window))
+            found.append(best / rate)
+            index = best + n
+        else:
+            index += 1
+    return found

@@ -15,6 +15,7 @@ from floorcoach.audio.listening.enrollment_store import (
     intent_of,
 )
 from floorcoach.cli.config import add_config_option
+from floorcoach.commands import NUMBER_WORDS
 from floorcoach.errors import FloorcoachError
 from floorcoach.runtime.enroll import (
     KEY_PHRASES,
@@ -27,7 +28,6 @@ from floorcoach.runtime.enroll import (
     segment_takes,
     taught_item,
 )
-from floorcoach.session.commands import NUMBER_WORDS
 
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1

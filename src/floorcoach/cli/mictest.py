@@ -22,8 +22,8 @@ import numpy.typing as npt
 from floorcoach.audio.listening.recognizer import ENGINES, CommandRecognizer, Heard
 from floorcoach.audio.listening.recognizer_factory import make_recognizer
 from floorcoach.audio.pcm import RATE_HZ
+from floorcoach.commands import ListenContext
 from floorcoach.errors import FloorcoachError
-from floorcoach.session.commands import ListenContext
 
 SILENT_DB: Final = -90.0
 """A peak below this is digital silence: a muted or disconnected input, not a quiet room."""

@@ -23,8 +23,8 @@ from floorcoach.audio.listening.vosk_models import (
     search_dirs,
 )
 from floorcoach.audio.pcm import RATE_HZ, read_wav
+from floorcoach.commands import ListenContext
 from floorcoach.errors import FloorcoachError, RecognizerError
-from floorcoach.session.commands import ListenContext
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -19,6 +19,7 @@ from pydantic import (
     field_validator,
 )
 
+from floorcoach import commands
 from floorcoach.content.catalog import (
     GUIDANCE_FILE,
     Loc,
@@ -31,7 +32,6 @@ from floorcoach.content.catalog import (
 )
 from floorcoach.content.routine import Guidance, Slug
 from floorcoach.errors import RoutineError
-from floorcoach.session import commands
 
 QUESTIONS_FILE: Final = "questions.yaml"
 

@@ -22,8 +22,8 @@ from floorcoach.audio.listening.self_voice import EchoGate, LevelTrack
 from floorcoach.audio.pcm import RATE_HZ, Pcm, float_to_int16
 from floorcoach.audio.speaking.cues import render_cue
 from floorcoach.audio.speaking.speech_cache import CachedSynthesizer
+from floorcoach.commands import ListenContext
 from floorcoach.content.catalog import LoadedRoutine
-from floorcoach.session.commands import ListenContext
 from floorcoach.session.events import InputSource, PlayCue, Say
 from floorcoach.session.simulate import SimulatedSpeaker, Simulation
 

@@ -29,7 +29,7 @@ from floorcoach.audio.listening.enrollment_store import (
 from floorcoach.audio.listening.few_shot import odd_take
 from floorcoach.audio.listening.take_catcher import Listened
 from floorcoach.audio.pcm import RATE_HZ, Pcm
-from floorcoach.session.commands import NUMBER_WORDS, PHRASE_TABLE, normalize
+from floorcoach.commands import NUMBER_WORDS, PHRASE_TABLE, normalize
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from floorcoach.audio.listening.echo_canceller import DEFAULT_ECHO_CANCEL
 from floorcoach.audio.listening.recognizer import Heard as RecognizedHeard
 from floorcoach.audio.listening.recognizer_factory import make_recognizer
 from floorcoach.audio.listening.self_voice import EchoGate, LevelTrack, PlayerSpeech
+from floorcoach.commands import ListenContext
 from floorcoach.errors import AudioDeviceError, RecognizerError, with_fallback
 from floorcoach.runtime.runtime import Clock, Runtime
-from floorcoach.session.commands import ListenContext
 from floorcoach.session.events import Heard, InputSource, Notice
 
 _LOGGER = logging.getLogger(__name__)

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Final
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from floorcoach import commands
 from floorcoach.content.routine import ProgressionStage
-from floorcoach.session import commands
 from floorcoach.session.counting import number_word
 
 if TYPE_CHECKING:

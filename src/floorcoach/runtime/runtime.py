@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Final, Protocol
 
-from floorcoach.session.commands import parse
+from floorcoach.commands import parse
 from floorcoach.session.engine import Engine
 from floorcoach.session.events import (
     ChangeSpeech,

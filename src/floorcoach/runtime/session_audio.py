@@ -9,10 +9,10 @@ from floorcoach.audio.pcm import Pcm
 from floorcoach.audio.speaking.cues import render_cue
 from floorcoach.audio.speaking.speaker import FileSpeaker
 from floorcoach.audio.speaking.speech_cache import CachedSynthesizer
+from floorcoach.commands import parse
 from floorcoach.content.catalog import LoadedRoutine
 from floorcoach.errors import FloorcoachError
 from floorcoach.runtime.runtime import parse_timed_line
-from floorcoach.session.commands import parse
 from floorcoach.session.events import PlayCue
 from floorcoach.session.simulate import DryRun, ScriptedLine, Simulation
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
+from floorcoach.commands import normalize, parse
 from floorcoach.content.catalog import Catalog
-from floorcoach.session.commands import normalize, parse
 from floorcoach.session.counting import spoken_minutes
 from floorcoach.session.simulate import dry_run
 
@@ -146,7 +146,7 @@ def make_standby_recognizer(engine: str, names: dict[str, str]) -> Any:
     the same `parse_standby` that handles typed lines.
     """
     from floorcoach.audio.listening.recognizer_factory import make_recognizer
-    from floorcoach.session.commands import Intent, ListenContext
+    from floorcoach.commands import Intent, ListenContext
 
     table = {phrase: Intent(query="standby") for phrase in listening_phrases(names)}
     probe = make_recognizer(engine)

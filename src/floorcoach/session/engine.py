@@ -14,9 +14,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Final
 
-from floorcoach.content.catalog import LoadedRoutine, ResolvedItem
-from floorcoach.content.routine import Exercise, ExerciseKind, PainRules, Sides
-from floorcoach.session.commands import (
+from floorcoach.commands import (
     Command,
     Feeling,
     Intent,
@@ -26,6 +24,8 @@ from floorcoach.session.commands import (
     Reply,
     spoken_table,
 )
+from floorcoach.content.catalog import LoadedRoutine, ResolvedItem
+from floorcoach.content.routine import Exercise, ExerciseKind, PainRules, Sides
 from floorcoach.session.counting import (
     estimate_speech_seconds,
     hold_countdown,

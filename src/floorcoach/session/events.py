@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from floorcoach.session.commands import Intent
+from floorcoach.commands import Intent
 
 
 class Phase(StrEnum):

@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from floorcoach.commands import Intent, parse
 from floorcoach.content.catalog import LoadedRoutine
-from floorcoach.session.commands import Intent, parse
 from floorcoach.session.counting import estimate_speech_seconds
 from floorcoach.session.events import (
     ChangeSpeech,

@@ -27,9 +27,9 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
+from floorcoach.commands import Command, Feeling, Location
 from floorcoach.content.catalog import LoadedRoutine, ResolvedItem
 from floorcoach.content.routine import Exercise, ExerciseKind, Guidance, ProgressionStage
-from floorcoach.session.commands import Command, Feeling, Location
 from floorcoach.session.counting import number_word, spoken_seconds
 from floorcoach.store.history import HistorySnapshot, PainRow, SessionRow
 

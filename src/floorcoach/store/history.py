@@ -20,8 +20,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeVar
 
+from floorcoach.commands import Feeling
 from floorcoach.errors import HistoryError
-from floorcoach.session.commands import Feeling
 from floorcoach.session.counting import number_word
 
 if TYPE_CHECKING:  # the recorder runs without loading pydantic models at import

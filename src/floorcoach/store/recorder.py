@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from floorcoach.commands import Feeling
 from floorcoach.content.catalog import Catalog, LoadedRoutine
-from floorcoach.session.commands import Feeling
 from floorcoach.store.adaptation import apply_adjustments, plan_session
 from floorcoach.store.history import (
     HISTORY_OFF_SPOKEN,

@@ -28,9 +28,9 @@ from floorcoach.audio.listening.phrase_verifier import (
     verifier_phrases,
 )
 from floorcoach.audio.listening.speech_embedding import SpeechEmbedder, shared_embedder
+from floorcoach.commands import Command, Intent
 from floorcoach.errors import ModelNotFoundError
 from floorcoach.paths import VOICE_MODELS_DIR
-from floorcoach.session.commands import Command, Intent
 
 __all__ = [
     "HEAD_DIR",

@@ -29,8 +29,8 @@ import numpy.typing as npt
 
 from floorcoach.audio.listening.few_shot import SUMMARY_DIMS, EnrolledPhrase, FewShot, FewShotRule
 from floorcoach.audio.pcm import Pcm, write_wav
+from floorcoach.commands import PHRASE_TABLE, Intent, normalize
 from floorcoach.errors import FloorcoachError
-from floorcoach.session.commands import PHRASE_TABLE, Intent, normalize
 
 _LOGGER = logging.getLogger(__name__)
 

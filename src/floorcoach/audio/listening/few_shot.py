@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from floorcoach.audio.listening.command_head import is_consequential
-from floorcoach.session.commands import Intent
+from floorcoach.commands import Intent
 
 _LOGGER = logging.getLogger(__name__)
 

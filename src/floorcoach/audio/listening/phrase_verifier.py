@@ -26,9 +26,9 @@ import numpy as np
 import numpy.typing as npt
 
 from floorcoach.audio.pcm import RATE_HZ
+from floorcoach.commands import ListenContext, normalize, spoken_table
 from floorcoach.errors import ModelNotFoundError
 from floorcoach.paths import VOICE_MODELS_DIR
-from floorcoach.session.commands import ListenContext, normalize, spoken_table
 
 N_MELS: Final = 40
 WINDOW_SAMPLES: Final = 400

@@ -9,7 +9,7 @@ from typing import Final, Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from floorcoach.session.commands import Intent, ListenContext
+from floorcoach.commands import Intent, ListenContext
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from floorcoach.session.commands import NUMBER_WORDS, Command, Intent, normalize
+from floorcoach.commands import NUMBER_WORDS, Command, Intent, normalize
 
 BARGE_IN: Final = frozenset({Command.PAUSE, Command.STOP, Command.PAIN})
 """Commands that must get through while the player is talking."""

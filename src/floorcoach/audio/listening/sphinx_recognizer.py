@@ -22,8 +22,7 @@ from floorcoach.audio.listening.few_shot import FewShot, Match
 from floorcoach.audio.listening.phrase_verifier import PhraseVerifier, Verdict, verifier_dir
 from floorcoach.audio.listening.recognizer import Heard
 from floorcoach.audio.listening.vad import EnergyVad, Segment, VadConfig, wiener_denoise
-from floorcoach.errors import ModelNotFoundError, RecognizerError
-from floorcoach.session.commands import (
+from floorcoach.commands import (
     PHRASE_TABLE,
     Command,
     Intent,
@@ -31,6 +30,7 @@ from floorcoach.session.commands import (
     grammar_phrases,
     spoken_table,
 )
+from floorcoach.errors import ModelNotFoundError, RecognizerError
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from floorcoach.audio.listening.recognizer import Heard
 from floorcoach.audio.listening.vad import EnergyVad, Segment, VadConfig, level_db
-from floorcoach.session.commands import ListenContext
+from floorcoach.commands import ListenContext
 
 PIECE_WAIT_SECONDS: Final = 0.5
 """After a segment ends, wait this long for a second piece (a phrase said with a pause)."""

@@ -18,8 +18,7 @@ import numpy.typing as npt
 from floorcoach.audio.listening.recognizer import Heard
 from floorcoach.audio.listening.vosk_models import find_vosk_model
 from floorcoach.audio.pcm import RATE_HZ
-from floorcoach.errors import RecognizerError
-from floorcoach.session.commands import (
+from floorcoach.commands import (
     Command,
     Intent,
     ListenContext,
@@ -27,6 +26,7 @@ from floorcoach.session.commands import (
     normalize,
     spoken_table,
 )
+from floorcoach.errors import RecognizerError
 
 _LOGGER = logging.getLogger(__name__)
 

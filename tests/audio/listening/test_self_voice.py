@@ -1,0 +1,121 @@
+"""The echo gate: the player's own words are never commands; barge-in still gets through."""
+
+from __future__ import annotations
+
+from floorcoach.audio.listening.self_voice import EchoGate, PlayerSpeech
+from floorcoach.commands import parse
+
+
+def _verdict(gate: EchoGate, text: str, start: float, confidence: float = 0.9) -> str | None:
+    intent = parse(text)
+    assert intent is not None
+    return gate.verdict(start, start + 0.5, intent, text, confidence)
+
+
+def test_the_players_own_words_are_ignored_even_barge_in_ones() -> None:
+    gate = EchoGate()
+    gate.note(10.0, 14.0, "Rest for 15 seconds; next is the bridge. Stop if it hurts.")
+    assert _verdict(gate, "next", 11.0) == "the player's own words"
+    assert _verdict(gate, "stop", 12.0) == "the player's own words"
+    assert gate.ignored == 2
+
+
+def test_only_barge_in_commands_pass_over_the_players_voice() -> None:
+    gate = EchoGate()
+    gate.note(10.0, 14.0, "Lie on your back with both knees bent.")
+    assert _verdict(gate, "help", 11.0) is not None
+    assert _verdict(gate, "how long", 11.0) is not None
+    assert _verdict(gate, "pause", 11.0) is None
+    assert _verdict(gate, "that hurts", 11.0) is None
+    assert _verdict(gate, "i can't feel my leg", 11.0) is None
+
+
+def test_the_tail_after_speech_still_counts_then_silence_accepts_all() -> None:
+    gate = EchoGate(tail_seconds=0.35)
+    gate.note(10.0, 12.0, "Next is the bridge.")
+    assert _verdict(gate, "next", 12.2) is not None  # echo arriving just after
+    assert _verdict(gate, "next", 13.0) is None  # the user, in silence
+    assert _verdict(gate, "help", 13.0) is None
+
+
+def test_cut_speech_ends_where_it_was_cut() -> None:
+    gate = EchoGate()
+    gate.note(10.0, 20.0, "Lie on your back.")
+    gate.cut(11.0)
+    assert _verdict(gate, "help", 15.0) is None
+
+
+def test_stricter_confidence_over_the_players_voice() -> None:
+    gate = EchoGate(barge_in_min_confidence=0.6)
+    gate.note(10.0, 14.0, "Lie on your back.")
+    assert _verdict(gate, "pause", 11.0, confidence=0.4) is not None
+    assert _verdict(gate, "pause", 11.0, confidence=0.8) is None
+    assert _verdict(gate, "pause", 20.0, confidence=0.4) is None
+
+
+def test_a_pull_source_of_what_the_speaker_played() -> None:
+    played = [PlayerSpeech(5.0, 6.0, "Next is cat cow.")]
+    gate = EchoGate(source=lambda: played)
+    assert _verdict(gate, "next", 5.5) == "the player's own words"
+    assert _verdict(gate, "next", 8.0) is None
+
+
+def test_an_answer_may_overlap_the_end_of_its_question() -> None:
+    gate = EchoGate()
+    gate.note(10.0, 14.0, "How bad is it, from 0 to 10?")
+    four = parse("four")
+    ten = parse("ten")
+    assert four is not None
+    assert ten is not None
+    assert gate.verdict(13.0, 13.4, four, "four", answer_expected=True) is None
+    assert gate.verdict(13.0, 13.4, four, "four", answer_expected=False) is not None
+    # the question's own words are still the player's
+    assert gate.verdict(13.0, 13.4, ten, "ten", answer_expected=True) is not None
+
+
+def test_double_talk_needs_more_than_the_echo_explains() -> None:
+    import numpy as np
+
+    from floorcoach.audio.listening.self_voice import LevelTrack
+
+    rng = np.random.default_rng(0)
+    played = rng.normal(0, 0.3, 16000 * 12)  # the player talking for 12 s
+    echo = 0.3 * played  # the room gives it back 10 dB down
+    user = np.zeros_like(played)
+    user[16000 * 10 : 16000 * 11] = rng.normal(0, 0.3, 16000)  # the user says something
+    gate = EchoGate(mic=LevelTrack(), played=LevelTrack())
+    gate.played.add(0.0, played, 16000)  # type: ignore[union-attr]
+    gate.mic.add(0.0, echo + user, 16000)  # type: ignore[union-attr]
+    gate.note(0.0, 12.0, "Lie on your back and breathe slowly.")
+    assert gate.learn_echo(2.0, 6.0)  # a stretch with only the player
+    assert 0.05 < gate.echo_ratio < 0.15  # 0.3 squared, measured
+    pause = parse("pause")
+    assert pause is not None
+    echo_only = gate.verdict(7.0, 7.5, pause, "pause")
+    assert echo_only is not None
+    assert "echo" in echo_only
+    assert gate.verdict(10.2, 10.7, pause, "pause") is None  # the user, over the player
+
+
+def test_a_user_in_the_learning_stretch_does_not_make_the_echo_seem_loud() -> None:
+    """Words the recognizer turned down still teach nothing: the median half-second counts."""
+    import numpy as np
+
+    from floorcoach.audio.listening.self_voice import LevelTrack
+
+    rng = np.random.default_rng(1)
+    played = rng.normal(0, 0.3, 16000 * 12)
+    echo = 0.3 * played
+    user = np.zeros_like(played)
+    user[16000 * 3 : round(16000 * 3.7)] = rng.normal(0, 0.3, round(16000 * 0.7))
+    gate = EchoGate(mic=LevelTrack(), played=LevelTrack())
+    gate.played.add(0.0, played, 16000)  # type: ignore[union-attr]
+    gate.mic.add(0.0, echo + user, 16000)  # type: ignore[union-attr]
+    assert gate.learn_echo(2.0, 6.0)  # the user spoke in 0.7 s of these 4 s
+    assert 0.05 < gate.echo_ratio < 0.15  # the echo's own 0.09, not the user's
+    pause = parse("pause")
+    assert pause is not None
+    gate.note(0.0, 12.0, "Lie on your back and breathe slowly.")
+    user[16000 * 10 : round(16000 * 10.5)] = rng.normal(0, 0.3, 8000)
+    gate.mic.add(10.0, user[16000 * 10 : round(16000 * 10.5)], 16000)  # type: ignore[union-attr]
+    assert gate.verdict(10.0, 10.5, pause, "pause") is None

@@ -1,0 +1,76 @@
+"""No sound devices, or devices lost mid-session: one clear message, the session goes on."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from floorcoach_cli import command, run
+from virtual_audio import VirtualAudio
+
+LIVE = Path(__file__).parents[1] / "fixtures" / "live"
+
+
+def _records(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_no_sound_server_means_printed_speech_and_typed_commands(tmp_path: Path) -> None:
+    env = dict(os.environ)
+    env["PULSE_SERVER"] = f"unix:{tmp_path}/no-such-server"
+    env["XDG_RUNTIME_DIR"] = str(tmp_path)
+    result = run(
+        "play", "tiny", "--routines-dir", str(LIVE), input="@3 stop\n@4 stop\n", env=env, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "speech will be printed instead" in result.stderr
+    assert "commands can be typed" in result.stderr
+    assert "Welcome to Tiny." in result.stdout
+    assert "That's the end of today's session." in result.stdout
+
+
+@pytest.mark.audio
+def test_losing_the_sound_server_mid_session_carries_on_in_text(tmp_path: Path) -> None:
+    audio = VirtualAudio()  # a server of its own, so killing it harms no other test
+    audio.start()
+    log = tmp_path / "events.jsonl"
+    try:
+        process = subprocess.Popen(
+            command("play", "tiny", "--routines-dir", str(LIVE), "--log", str(log)),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=audio.env,
+        )
+        deadline = time.monotonic() + 90
+        while not any(r.get("cue") == "start" for r in _records(log)):
+            assert time.monotonic() < deadline, "the session never reached its hold"
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.1)
+        subprocess.run(["pulseaudio", "--kill"], env=audio.env, check=False, timeout=10)
+        deadline = time.monotonic() + 20
+        while not any(r.get("kind") == "notice" for r in _records(log)):
+            assert time.monotonic() < deadline, "the loss was never noticed"
+            time.sleep(0.1)
+        time.sleep(3.0)  # the session goes on in text; then the user ends it by typing
+        out, err = process.communicate("stop\nstop\n", timeout=60)
+    finally:
+        audio.stop()
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    assert "speech will be printed instead" in err
+    assert "That's the end of today's session." in out
+    records = _records(log)
+    lost_at = next(r["t"] for r in records if r["kind"] == "notice")
+    assert any(r["kind"] == "say" and r["t"] > lost_at + 2.0 for r in records)  # went on
+    said = [r["text"] for r in _records(log) if r["kind"] == "say"]
+    assert "I can't hear the microphone. You can type commands; I'll keep trying." in said
