@@ -468,7 +468,8 @@ def test_typed_lines_are_logged_as_typed(tmp_path: Path, shapes: LoadedRoutine) 
 def test_the_question_asks_for_no_only_when_the_grammar_has_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from floorcoach import commands, engine
+    from floorcoach import commands
+    from floorcoach.session import engine
 
     assert engine._deny_word() == "no"  # the shipped grammar hears "no" (the command head)
     confirm = tuple(p for p in commands.SPOKEN_PHRASES[ListenContext.CONFIRM] if p != "no")
