@@ -14,16 +14,11 @@ import pytest
 from floorcoach.content.catalog import Catalog, LoadedRoutine
 from floorcoach.errors import HistoryError
 from floorcoach.session.simulate import ScriptedLine, dry_run
-from floorcoach.store import history
-from floorcoach.store.history import (
-    APPLICATION_ID,
-    SCHEMA_VERSION,
-    HistoryStore,
-    ResumePoint,
-    SessionRecorder,
-    default_history_path,
-    open_history_or_none,
-)
+from floorcoach.store import history_schema
+from floorcoach.store.history_rows import ResumePoint, default_history_path
+from floorcoach.store.history_schema import APPLICATION_ID, SCHEMA_VERSION
+from floorcoach.store.history_store import HistoryStore, open_history_or_none
+from floorcoach.store.session_recorder import SessionRecorder
 from history_builders import T0, Done, record_session
 
 
@@ -328,8 +323,9 @@ def test_failed_migration_leaves_the_v1_file_as_it_was(
 ) -> None:
     path = tmp_path / "v1.sqlite3"
     _write_v1(path)
-    broken = (history.MIGRATIONS[0], history.MIGRATIONS[1] + "\nCREATE TABLE sessions (x);")
-    monkeypatch.setattr(history, "MIGRATIONS", broken)
+    migrations = history_schema.MIGRATIONS
+    broken = (migrations[0], migrations[1] + "\nCREATE TABLE sessions (x);")
+    monkeypatch.setattr(history_schema, "MIGRATIONS", broken)
     with pytest.raises(HistoryError):
         HistoryStore(path)
     conn = sqlite3.connect(path)

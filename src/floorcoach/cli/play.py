@@ -21,7 +21,7 @@ from floorcoach.runtime.text_output import PrintedSpeech
 from floorcoach.session.engine import Engine
 from floorcoach.session.simulate import dry_run
 from floorcoach.session.views import make_view
-from floorcoach.store.recorder import HistoryLink
+from floorcoach.store.session_link import HistoryLink
 
 
 def register(subparsers: Any) -> None:

@@ -11,16 +11,13 @@ from typing import Any, Final
 from floorcoach.commands import Feeling
 from floorcoach.content.catalog import Catalog, LoadedRoutine
 from floorcoach.store.adaptation import apply_adjustments, plan_session
-from floorcoach.store.history import (
-    HISTORY_OFF_SPOKEN,
-    HistoryStore,
-    ResumePoint,
-    SessionRecorder,
-    now_local,
-    open_history_or_none,
-)
+from floorcoach.store.history_rows import ResumePoint, now_local
+from floorcoach.store.history_store import HistoryStore, open_history_or_none
+from floorcoach.store.session_recorder import SessionRecorder
 
 _LOGGER = logging.getLogger(__name__)
+
+HISTORY_OFF_SPOKEN: Final = "History is off today, so this session won't be remembered."
 
 DECIDING_KINDS: Final = frozenset({"exercise_start", "session_end", "red_flag", "resume_declined"})
 """Records after which it is settled whether this is a new session or a resumed one."""
