@@ -224,6 +224,24 @@ def test_resumed_session_keeps_what_was_done_before_the_crash(tmp_path: Path) ->
         assert second.resumable_session() is None
 
 
+def test_only_a_stored_unfinished_session_can_be_resumed(store: HistoryStore) -> None:
+    recorder = SessionRecorder(store)
+    session_id = recorder.start("core-routine", started_at=T0)
+    stored = store.session(session_id)
+    assert stored is not None
+    assert (stored.routine_id, stored.status, stored.started_at) == (
+        "core-routine",
+        "in_progress",
+        T0,
+    )
+    assert store.session(session_id + 1) is None
+    with pytest.raises(HistoryError, match=f"no session {session_id + 1} to resume"):
+        SessionRecorder(store, resume=session_id + 1)
+    store.abandon(session_id)
+    with pytest.raises(HistoryError, match=f"session {session_id} is already stopped"):
+        SessionRecorder(store, resume=session_id)
+
+
 def test_stop_leaves_status_stopped_and_abandon_closes(store: HistoryStore) -> None:
     session_id = record_session(
         store, T0, [Done("a-a"), Done("b-b", outcome="not_reached")], routine_id="r-r"
