@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from floorcoach.store.history import HistoryStore, SessionRecorder
+from floorcoach.store.history_store import HistoryStore
+from floorcoach.store.session_recorder import SessionRecorder
 
 T0 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 """A Monday morning: synthetic histories count weeks from here, never from today."""

@@ -12,12 +12,10 @@ from pathlib import Path
 import pytest
 
 from floorcoach.cli import config as cli_config
-from floorcoach.runtime.config import (
-    DEFAULT_CONFIG_TEXT,
-    Config,
-    config_path,
-    fill_args,
-    load_config,
+from floorcoach.runtime.config_effective import fill_args
+from floorcoach.runtime.config_load import config_path, load_config
+from floorcoach.runtime.config_model import DEFAULT_CONFIG_TEXT, Config
+from floorcoach.runtime.config_save import (
     rewrite_speech_table,
     save_speech_settings,
     speech_change_saver,

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from floorcoach import cli
-from floorcoach.store.history import HistoryStore, SessionRecorder
+from floorcoach.store.history_store import HistoryStore
+from floorcoach.store.session_recorder import SessionRecorder
 from history_builders import T0, Done, record_session
 
 

@@ -16,7 +16,8 @@ from floorcoach.audio.listening.echo_canceller import (
     make_echo_canceller,
 )
 from floorcoach.audio.listening.microphone import MicrophoneListener
-from floorcoach.runtime.config import Config, load_config
+from floorcoach.runtime.config_load import load_config
+from floorcoach.runtime.config_model import Config
 from floorcoach_cli import run
 
 

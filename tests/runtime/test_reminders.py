@@ -28,7 +28,8 @@ from floorcoach.runtime.reminders import (
     week_number,
 )
 from floorcoach.session.counting import number_word
-from floorcoach.store.history import REMINDER_ACTIONS, REMINDER_KINDS, HistoryStore
+from floorcoach.store.history_rows import REMINDER_ACTIONS, REMINDER_KINDS
+from floorcoach.store.history_store import HistoryStore
 
 GUIDANCE = load_guidance(Path(__file__).resolve().parents[2] / "routines" / "guidance.yaml")
 DAY = date(2025, 3, 3)

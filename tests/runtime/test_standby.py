@@ -8,7 +8,7 @@ import pytest
 
 from floorcoach.content.catalog import Catalog
 from floorcoach.runtime.standby import StandbyAction, parse_standby, routine_names, routines_text
-from floorcoach.store.history import HistoryStore
+from floorcoach.store.history_store import HistoryStore
 from floorcoach_cli import run
 
 

@@ -394,7 +394,8 @@ def test_the_new_words_are_in_the_pocketsphinx_dictionary() -> None:
 def test_both_answers_to_the_red_flag_question_are_kept_in_the_history(
     shapes: LoadedRoutine, tmp_path: Path, answer: str, outcome: str
 ) -> None:
-    from floorcoach.store.history import HistoryStore, SessionRecorder
+    from floorcoach.store.history_store import HistoryStore
+    from floorcoach.store.session_recorder import SessionRecorder
 
     sim = _at_hold(shapes, seconds=10.0)
     _red_flag(sim)

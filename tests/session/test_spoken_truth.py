@@ -298,7 +298,8 @@ def test_with_no_sound_devices_each_start_up_message_is_said_once(tmp_path: Path
 def test_a_late_location_corrects_the_stored_pain_report(
     shapes: LoadedRoutine, tmp_path: Path
 ) -> None:
-    from floorcoach.store.history import HistoryStore, SessionRecorder
+    from floorcoach.store.history_store import HistoryStore
+    from floorcoach.store.session_recorder import SessionRecorder
 
     sim = Simulation(shapes)
     sim.run_until(lambda s: s.engine.phase is Phase.HOLD)

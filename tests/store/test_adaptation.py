@@ -20,7 +20,8 @@ from floorcoach.store.adaptation import (
     plan_session,
     progression_weeks,
 )
-from floorcoach.store.history import HistoryStore, SessionRecorder
+from floorcoach.store.history_store import HistoryStore
+from floorcoach.store.session_recorder import SessionRecorder
 from history_builders import T0, Done, record_session
 
 CORE = ("knee-to-chest", "pelvic-tilt", "cat-cow", "prone-press-up", "seated-piriformis-stretch")

@@ -14,16 +14,11 @@ import pytest
 from floorcoach.content.catalog import Catalog, LoadedRoutine
 from floorcoach.errors import HistoryError
 from floorcoach.session.simulate import ScriptedLine, dry_run
-from floorcoach.store import history
-from floorcoach.store.history import (
-    APPLICATION_ID,
-    SCHEMA_VERSION,
-    HistoryStore,
-    ResumePoint,
-    SessionRecorder,
-    default_history_path,
-    open_history_or_none,
-)
+from floorcoach.store import history_schema
+from floorcoach.store.history_rows import ResumePoint, default_history_path
+from floorcoach.store.history_schema import APPLICATION_ID, SCHEMA_VERSION
+from floorcoach.store.history_store import HistoryStore, open_history_or_none
+from floorcoach.store.session_recorder import SessionRecorder
 from history_builders import T0, Done, record_session
 
 
@@ -229,6 +224,24 @@ def test_resumed_session_keeps_what_was_done_before_the_crash(tmp_path: Path) ->
         assert second.resumable_session() is None
 
 
+def test_only_a_stored_unfinished_session_can_be_resumed(store: HistoryStore) -> None:
+    recorder = SessionRecorder(store)
+    session_id = recorder.start("core-routine", started_at=T0)
+    stored = store.session(session_id)
+    assert stored is not None
+    assert (stored.routine_id, stored.status, stored.started_at) == (
+        "core-routine",
+        "in_progress",
+        T0,
+    )
+    assert store.session(session_id + 1) is None
+    with pytest.raises(HistoryError, match=f"no session {session_id + 1} to resume"):
+        SessionRecorder(store, resume=session_id + 1)
+    store.abandon(session_id)
+    with pytest.raises(HistoryError, match=f"session {session_id} is already stopped"):
+        SessionRecorder(store, resume=session_id)
+
+
 def test_stop_leaves_status_stopped_and_abandon_closes(store: HistoryStore) -> None:
     session_id = record_session(
         store, T0, [Done("a-a"), Done("b-b", outcome="not_reached")], routine_id="r-r"
@@ -328,8 +341,9 @@ def test_failed_migration_leaves_the_v1_file_as_it_was(
 ) -> None:
     path = tmp_path / "v1.sqlite3"
     _write_v1(path)
-    broken = (history.MIGRATIONS[0], history.MIGRATIONS[1] + "\nCREATE TABLE sessions (x);")
-    monkeypatch.setattr(history, "MIGRATIONS", broken)
+    migrations = history_schema.MIGRATIONS
+    broken = (migrations[0], migrations[1] + "\nCREATE TABLE sessions (x);")
+    monkeypatch.setattr(history_schema, "MIGRATIONS", broken)
     with pytest.raises(HistoryError):
         HistoryStore(path)
     conn = sqlite3.connect(path)

@@ -21,14 +21,17 @@ import pytest
 
 from floorcoach.content.catalog import Catalog
 from floorcoach.session.simulate import ScriptedLine, dry_run
-from floorcoach.store.history import HistoryStore, OutcomeRow, SessionRecorder
+from floorcoach.store.history_rows import OutcomeRow
+from floorcoach.store.history_store import HistoryStore
+from floorcoach.store.session_recorder import SessionRecorder
 
 RUNS = 24
 SEED = int(os.environ.get("FLOORCOACH_CRASH_SEED", "20250303"))
 
 CHILD = """
 import json, sys, time
-from floorcoach.store.history import HistoryStore, OutcomeRow, SessionRecorder
+from floorcoach.store.history_store import HistoryStore
+from floorcoach.store.session_recorder import SessionRecorder
 records = json.load(open(sys.argv[2]))
 store = HistoryStore(sys.argv[1])
 recorder = SessionRecorder(store, base_exercise_ids=json.loads(sys.argv[3]))

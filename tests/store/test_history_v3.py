@@ -10,13 +10,11 @@ from pathlib import Path
 import pytest
 
 from floorcoach.errors import HistoryError
-from floorcoach.store import history
-from floorcoach.store.history import (
-    APPLICATION_ID,
-    SCHEMA_VERSION,
-    HistoryStore,
-    export_data,
-)
+from floorcoach.store import history_schema
+from floorcoach.store.history_reports import export_data
+from floorcoach.store.history_schema import APPLICATION_ID, SCHEMA_VERSION
+from floorcoach.store.history_store import HistoryStore
+from floorcoach.store.session_recorder import SessionRecorder
 
 V2_SCHEMA = """
 CREATE TABLE sessions (
@@ -83,7 +81,8 @@ def test_v2_file_migrates_to_v3_keeping_everything(tmp_path: Path) -> None:
         # what v3 added works on the migrated file, beside what was there
         store.record_reminder("stand", "given", at=MORNING, text="Time to stand up.")
         store.record_reminder("stand", "snoozed", at=MORNING.replace(minute=26))
-        recorder = store.start_session("core-routine")
+        recorder = SessionRecorder(store)
+        recorder.start("core-routine")
         recorder.record({"t": 3.0, "kind": "heard", "command": "next", "text": "next"})
         assert [c.command for c in store.commands()] == ["pause", "next"]
         rows = store.reminders()
@@ -106,8 +105,9 @@ def test_failed_v3_migration_leaves_the_v2_file_as_it_was(
 ) -> None:
     path = tmp_path / "v2.sqlite3"
     _write_v2(path)
-    broken = (*history.MIGRATIONS[:2], history.MIGRATIONS[2] + "\nCREATE TABLE sessions (x);")
-    monkeypatch.setattr(history, "MIGRATIONS", broken)
+    migrations = history_schema.MIGRATIONS
+    broken = (*migrations[:2], migrations[2] + "\nCREATE TABLE sessions (x);")
+    monkeypatch.setattr(history_schema, "MIGRATIONS", broken)
     with pytest.raises(HistoryError):
         HistoryStore(path)
     conn = sqlite3.connect(path)

@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from floorcoach.store.history import HistoryStore
+from floorcoach.store.history_store import HistoryStore
 from floorcoach_cli import command, run
 
 

@@ -6,7 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from floorcoach.runtime.config import config_path, init_config_file, load_config, render_effective
+from floorcoach.runtime.config_effective import render_effective
+from floorcoach.runtime.config_load import config_path, load_config
+from floorcoach.runtime.config_save import init_config_file
 
 
 def add_config_option(parser: argparse.ArgumentParser) -> None:

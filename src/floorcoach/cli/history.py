@@ -16,15 +16,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from floorcoach.store.history import (
+from floorcoach.store.history_reports import exercise_stats, export_data
+from floorcoach.store.history_rows import (
     DONE_OUTCOMES,
     HISTORY_ENV,
     HistorySnapshot,
-    HistoryStore,
     default_history_path,
-    exercise_stats,
-    export_data,
 )
+from floorcoach.store.history_store import HistoryStore
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -15,13 +15,15 @@ from floorcoach.audio.listening.echo_canceller import DEFAULT_ECHO_CANCEL, ECHO_
 from floorcoach.cli.config import add_config_option
 from floorcoach.content.catalog import Catalog, LoadedRoutine
 from floorcoach.errors import FloorcoachError, with_fallback
-from floorcoach.runtime.config import fill_args, load_config, speech_change_saver
+from floorcoach.runtime.config_effective import fill_args
+from floorcoach.runtime.config_load import load_config
+from floorcoach.runtime.config_save import speech_change_saver
 from floorcoach.runtime.runtime import EventLog, Runtime, ScaledClock, read_lines_into
 from floorcoach.runtime.text_output import PrintedSpeech
 from floorcoach.session.engine import Engine
 from floorcoach.session.simulate import dry_run
 from floorcoach.session.views import make_view
-from floorcoach.store.recorder import HistoryLink
+from floorcoach.store.session_link import HistoryLink
 
 
 def register(subparsers: Any) -> None:

@@ -190,7 +190,7 @@ class StandbyEars:
 
 def _standby(args: argparse.Namespace) -> int:
     from floorcoach.cli.play import apply_config, run_session
-    from floorcoach.store.recorder import HistoryLink
+    from floorcoach.store.session_link import HistoryLink
 
     config = apply_config(args)
     catalog = Catalog.load(args.routines_dir)
@@ -291,7 +291,7 @@ class StandbyClock:
     """Local wall-clock time for reminders, running `scale` times faster (tests, demos)."""
 
     def __init__(self, scale: float = 1.0) -> None:
-        from floorcoach.store.history import now_local
+        from floorcoach.store.history_rows import now_local
 
         self._scale = scale
         self._start = now_local()
@@ -312,7 +312,7 @@ def _reminders(
     from pydantic import ValidationError
 
     from floorcoach.runtime.reminders import ReminderSettings, history_recorder
-    from floorcoach.store.history import open_history_or_none
+    from floorcoach.store.history_store import open_history_or_none
 
     try:
         settings = ReminderSettings.model_validate(config.reminders or {})
@@ -353,7 +353,7 @@ def _reminders(
 
 
 def _progress(args: argparse.Namespace) -> str:
-    from floorcoach.store.history import open_history_or_none
+    from floorcoach.store.history_store import open_history_or_none
 
     store, reason = open_history_or_none(None if args.no_history else args.history)
     if store is None:

@@ -22,7 +22,7 @@ from floorcoach.content.routine import ProgressionStage
 from floorcoach.session.counting import number_word
 
 if TYPE_CHECKING:
-    from floorcoach.store.history import HistoryStore
+    from floorcoach.store.history_store import HistoryStore
 
 
 class ReminderKind(StrEnum):

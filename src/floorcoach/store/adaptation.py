@@ -31,7 +31,7 @@ from floorcoach.commands import Command, Feeling, Location
 from floorcoach.content.catalog import LoadedRoutine, ResolvedItem
 from floorcoach.content.routine import Exercise, ExerciseKind, Guidance, ProgressionStage
 from floorcoach.session.counting import number_word, spoken_seconds
-from floorcoach.store.history import HistorySnapshot, PainRow, SessionRow
+from floorcoach.store.history_rows import HistorySnapshot, PainRow, SessionRow
 
 _LOGGER = logging.getLogger(__name__)
 

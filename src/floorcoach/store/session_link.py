@@ -1,4 +1,10 @@
-"""A live session's link to the history file: the day's plan from it, every record into it."""
+"""A live session's link to the history file: the day's plan from it, every record into it.
+
+The runtime deals with history through this one object, which keeps two promises the store
+and the recorder do not make on their own: a history file that cannot be used turns history
+off with one spoken line and never stops the session, and nothing is written until the
+session has settled whether it is a new one or the resumption of an unfinished one.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +17,14 @@ from typing import Any, Final
 from floorcoach.commands import Feeling
 from floorcoach.content.catalog import Catalog, LoadedRoutine
 from floorcoach.store.adaptation import apply_adjustments, plan_session
-from floorcoach.store.history import (
-    HISTORY_OFF_SPOKEN,
-    HistoryStore,
-    ResumePoint,
-    SessionRecorder,
-    now_local,
-    open_history_or_none,
-)
+from floorcoach.store.history_rows import ResumePoint, now_local
+from floorcoach.store.history_store import HistoryStore, open_history_or_none
+from floorcoach.store.session_recorder import SessionRecorder
 
 _LOGGER = logging.getLogger(__name__)
+
+HISTORY_OFF_SPOKEN: Final = "History is off today, so this session won't be remembered."
+"""Said at the start in place of the day's changes when the history file cannot be used."""
 
 DECIDING_KINDS: Final = frozenset({"exercise_start", "session_end", "red_flag", "resume_declined"})
 """Records after which it is settled whether this is a new session or a resumed one."""
