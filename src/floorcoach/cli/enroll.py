@@ -388,7 +388,7 @@ class _SpeakingMouth(_PrintedMouth):
 
 def _speaking_mouth(args: argparse.Namespace) -> _PrintedMouth:
     try:
-        from floorcoach.audio.speaking.speaker import DeviceSpeaker
+        from floorcoach.audio.speaking.device_speaker import DeviceSpeaker
         from floorcoach.audio.speaking.speech_cache import CachedSynthesizer, SpeechCache
         from floorcoach.audio.speaking.synth import make_synthesizer
 
