@@ -412,7 +412,7 @@ class _MicEars:
 
     def __init__(self, device: str | int | None) -> None:
         from floorcoach.audio.listening.microphone import MicrophoneListener
-        from floorcoach.audio.listening.sphinx_recognizer import SphinxConfig
+        from floorcoach.audio.listening.sphinx_config import SphinxConfig
         from floorcoach.audio.listening.take_catcher import TakeCatcher
 
         self.catcher = TakeCatcher(SphinxConfig().vad)
