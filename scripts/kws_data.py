@@ -292,7 +292,7 @@ def other_texts(bench_texts: set[str], rng: random.Random, pieces: int = 0) -> l
         start = rng.randint(0, 6)
         n = rng.randint(2, 4)
         counting.append(" ".join(NUMBER_WORDS[start : start + n]))
-    from floorcoach.audio.listening.sphinx_recognizer import NOT_COMMANDS
+    from floorcoach.audio.listening.sphinx_decoder import NOT_COMMANDS
 
     pool = (
         rng.sample(sorted(set(player)), min(700, len(set(player))))

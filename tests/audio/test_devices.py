@@ -85,7 +85,7 @@ def test_no_sound_server_gives_one_clear_line(tmp_path: Path) -> None:
     env = _without_sound_server(tmp_path)
     done = _python(
         "from floorcoach.audio.devices import find_device, list_devices\n"
-        "from floorcoach.audio.speaking.speaker import DeviceSpeaker\n"
+        "from floorcoach.audio.speaking.device_speaker import DeviceSpeaker\n"
         "from floorcoach.errors import AudioDeviceError\n"
         "print(len(list_devices()))\n"
         "for make in (lambda: find_device(None, 'output'), DeviceSpeaker):\n"

@@ -224,14 +224,14 @@ def test_bad_context_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_preset_configures_pocketsphinx(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from floorcoach.audio.listening import sphinx_recognizer
+    from floorcoach.audio.listening import sphinx_config, sphinx_recognizer
 
-    built: list[sphinx_recognizer.SphinxConfig | None] = []
+    built: list[sphinx_config.SphinxConfig | None] = []
     real_init = sphinx_recognizer.SphinxRecognizer.__init__
 
     def spy(
         self: sphinx_recognizer.SphinxRecognizer,
-        config: sphinx_recognizer.SphinxConfig | None = None,
+        config: sphinx_config.SphinxConfig | None = None,
         **kwargs: Any,
     ) -> None:
         built.append(config)
@@ -241,7 +241,7 @@ def test_preset_configures_pocketsphinx(
     path = write(tmp_path / "s.wav", bytes(2 * RATE_HZ))
     assert main(["recognize", str(path), "--preset", "grammar", "--context", "pain_level"]) == 0
     err = capsys.readouterr().err
-    assert built == [sphinx_recognizer.preset("grammar")]
+    assert built == [sphinx_config.preset("grammar")]
     assert "preset grammar" in err
     assert "context pain_level" in err
 

@@ -55,7 +55,7 @@ def test_pause_over_the_players_speech_is_heard_through_a_real_echo(
 ) -> None:
     from floorcoach.audio.listening.microphone import MicrophoneListener
     from floorcoach.audio.listening.recognizer_factory import make_recognizer
-    from floorcoach.audio.speaking.speaker import DeviceSpeaker
+    from floorcoach.audio.speaking.device_speaker import DeviceSpeaker
     from floorcoach.audio.speaking.speech_cache import CachedSynthesizer, SpeechCache
     from floorcoach.audio.speaking.synth import make_synthesizer as make_player_synth
 

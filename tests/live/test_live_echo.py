@@ -56,7 +56,7 @@ def test_the_players_voice_is_cancelled_from_a_real_echo() -> None:
         )
         audio.pactl("set-source-volume", "vspeaker.monitor", "68%")
         from floorcoach.audio.listening.microphone import MicrophoneListener
-        from floorcoach.audio.speaking.speaker import DeviceSpeaker
+        from floorcoach.audio.speaking.device_speaker import DeviceSpeaker
 
         speaker = DeviceSpeaker()
         capture = _Capture()

@@ -16,7 +16,8 @@ from floorcoach.audio.devices import (
 )
 from floorcoach.audio.pcm import Pcm
 from floorcoach.audio.speaking.cues import Cue, render_cue
-from floorcoach.audio.speaking.speaker import DeviceSpeaker, FileSpeaker
+from floorcoach.audio.speaking.device_speaker import DeviceSpeaker
+from floorcoach.audio.speaking.file_speaker import FileSpeaker
 from floorcoach.audio.speaking.speech_cache import CachedSynthesizer, SpeechCache
 from floorcoach.audio.speaking.synth import (
     BACKENDS,

@@ -388,7 +388,7 @@ class _SpeakingMouth(_PrintedMouth):
 
 def _speaking_mouth(args: argparse.Namespace) -> _PrintedMouth:
     try:
-        from floorcoach.audio.speaking.speaker import DeviceSpeaker
+        from floorcoach.audio.speaking.device_speaker import DeviceSpeaker
         from floorcoach.audio.speaking.speech_cache import CachedSynthesizer, SpeechCache
         from floorcoach.audio.speaking.synth import make_synthesizer
 
@@ -412,7 +412,7 @@ class _MicEars:
 
     def __init__(self, device: str | int | None) -> None:
         from floorcoach.audio.listening.microphone import MicrophoneListener
-        from floorcoach.audio.listening.sphinx_recognizer import SphinxConfig
+        from floorcoach.audio.listening.sphinx_config import SphinxConfig
         from floorcoach.audio.listening.take_catcher import TakeCatcher
 
         self.catcher = TakeCatcher(SphinxConfig().vad)

@@ -344,7 +344,7 @@ class _Voice:
 def _speaker_voice(args: argparse.Namespace) -> _Voice | None:
     """The speaker for --speak, or None (said why) when there is none."""
     try:
-        from floorcoach.audio.speaking.speaker import DeviceSpeaker
+        from floorcoach.audio.speaking.device_speaker import DeviceSpeaker
         from floorcoach.audio.speaking.speech_cache import CachedSynthesizer, SpeechCache
         from floorcoach.audio.speaking.synth import make_synthesizer
 

@@ -275,7 +275,7 @@ def _attach_voice(
         _note("speech is printed only: a voice cannot run faster than real time")
         return None
     try:
-        from floorcoach.audio.speaking.speaker import DeviceSpeaker
+        from floorcoach.audio.speaking.device_speaker import DeviceSpeaker
         from floorcoach.audio.speaking.speech_cache import CachedSynthesizer, SpeechCache
         from floorcoach.audio.speaking.synth import make_synthesizer
         from floorcoach.runtime.voice_output import TeeOutput, VoiceOutput

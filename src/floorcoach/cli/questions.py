@@ -71,7 +71,7 @@ def speak(text: str, args: argparse.Namespace) -> bool:
     """Say `text` on the speaker; on any failure print why on stderr and return False."""
     speaker = None
     try:
-        from floorcoach.audio.speaking.speaker import DeviceSpeaker
+        from floorcoach.audio.speaking.device_speaker import DeviceSpeaker
         from floorcoach.audio.speaking.speech_cache import CachedSynthesizer, SpeechCache
         from floorcoach.audio.speaking.synth import make_synthesizer
 

@@ -109,7 +109,7 @@ class StandbyVoice:
         if self._args.no_voice or self._speaker is not None:
             return
         try:
-            from floorcoach.audio.speaking.speaker import DeviceSpeaker
+            from floorcoach.audio.speaking.device_speaker import DeviceSpeaker
             from floorcoach.audio.speaking.speech_cache import CachedSynthesizer, SpeechCache
             from floorcoach.audio.speaking.synth import make_synthesizer
 

@@ -135,7 +135,8 @@ def _recognizer(args: argparse.Namespace) -> CommandRecognizer:
     """The engine asked for; with --preset, pocketsphinx configured by that preset."""
     if args.preset is None:
         return make_recognizer(args.engine, args.model)
-    from floorcoach.audio.listening.sphinx_recognizer import SphinxRecognizer, preset
+    from floorcoach.audio.listening.sphinx_config import preset
+    from floorcoach.audio.listening.sphinx_recognizer import SphinxRecognizer
 
     try:
         config = preset(args.preset)

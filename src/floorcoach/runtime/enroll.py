@@ -292,7 +292,7 @@ def segment_takes(
     recordings: Sequence[npt.NDArray[np.int16]],
 ) -> tuple[list[GoodTake], list[str]]:
     """Takes from recordings (one take each, with some quiet around it), checked the same way."""
-    from floorcoach.audio.listening.sphinx_recognizer import SphinxConfig
+    from floorcoach.audio.listening.sphinx_config import SphinxConfig
     from floorcoach.audio.listening.vad import level_db, segment_all
 
     config = SphinxConfig().vad

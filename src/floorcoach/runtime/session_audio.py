@@ -7,7 +7,7 @@ from pathlib import Path
 
 from floorcoach.audio.pcm import Pcm
 from floorcoach.audio.speaking.cues import render_cue
-from floorcoach.audio.speaking.speaker import FileSpeaker
+from floorcoach.audio.speaking.file_speaker import FileSpeaker
 from floorcoach.audio.speaking.speech_cache import CachedSynthesizer
 from floorcoach.commands import parse
 from floorcoach.content.catalog import LoadedRoutine

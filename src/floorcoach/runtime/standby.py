@@ -159,7 +159,8 @@ def make_standby_recognizer(engine: str, names: dict[str, str]) -> Any:
         )
     from dataclasses import replace
 
-    from floorcoach.audio.listening.sphinx_recognizer import SphinxConfig, SphinxRecognizer
+    from floorcoach.audio.listening.sphinx_config import SphinxConfig
+    from floorcoach.audio.listening.sphinx_recognizer import SphinxRecognizer
     from floorcoach.audio.listening.vad import VadConfig
 
     # questions are longer than commands: let a segment run to a sentence's length

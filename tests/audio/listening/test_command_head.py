@@ -21,7 +21,8 @@ from floorcoach.audio.listening.command_head import (
     head_phrases,
     is_consequential,
 )
-from floorcoach.audio.listening.sphinx_recognizer import SphinxConfig, SphinxRecognizer
+from floorcoach.audio.listening.sphinx_config import SphinxConfig
+from floorcoach.audio.listening.sphinx_recognizer import SphinxRecognizer
 from floorcoach.commands import Intent, ListenContext, parse
 from floorcoach.errors import ModelNotFoundError
 from speech_fixtures import ESPEAK, chunks, espeak, stream

@@ -22,7 +22,8 @@ from floorcoach.audio.listening.phrase_verifier import (
     log_mel,
     verifier_phrases,
 )
-from floorcoach.audio.listening.sphinx_recognizer import SphinxConfig, SphinxRecognizer
+from floorcoach.audio.listening.sphinx_config import SphinxConfig
+from floorcoach.audio.listening.sphinx_recognizer import SphinxRecognizer
 from floorcoach.audio.listening.vad import Segment
 from floorcoach.commands import Intent, ListenContext, parse, spoken_table
 from floorcoach.errors import ModelNotFoundError

@@ -10,7 +10,9 @@ import pytest
 
 from floorcoach.audio.listening.recognizer import Heard
 from floorcoach.audio.listening.recognizer_factory import make_recognizer
-from floorcoach.audio.listening.sphinx_recognizer import SphinxRecognizer, grammar_for, preset
+from floorcoach.audio.listening.sphinx_config import preset
+from floorcoach.audio.listening.sphinx_decoder import grammar_for
+from floorcoach.audio.listening.sphinx_recognizer import SphinxRecognizer
 from floorcoach.audio.pcm import RATE_HZ
 from floorcoach.commands import (
     NUMBER_WORDS,

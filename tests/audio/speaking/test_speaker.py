@@ -22,7 +22,9 @@ import pytest
 
 from floorcoach.audio.pcm import RATE_HZ, Pcm, read_wav
 from floorcoach.audio.speaking.cues import Cue, render_cue
-from floorcoach.audio.speaking.speaker import DeviceSpeaker, FileSpeaker, Played, Speaker
+from floorcoach.audio.speaking.device_speaker import DeviceSpeaker
+from floorcoach.audio.speaking.file_speaker import FileSpeaker
+from floorcoach.audio.speaking.speaker import Played, Speaker
 from floorcoach.audio.speaking.synth import Pyttsx3Synthesizer
 from virtual_audio import SPEAKER_MONITOR, VirtualAudio
 
@@ -358,7 +360,7 @@ audio = VirtualAudio()
 audio.start()
 try:
     from floorcoach.audio.pcm import Pcm
-    from floorcoach.audio.speaking.speaker import DeviceSpeaker
+    from floorcoach.audio.speaking.device_speaker import DeviceSpeaker
     from floorcoach.errors import AudioDeviceError
     lost = threading.Event()
     done = []

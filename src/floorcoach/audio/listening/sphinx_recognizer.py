@@ -4,277 +4,45 @@ It ships inside the pocketsphinx wheel, so commands work right after install, of
 Raspberry Pi too. Measured (see notes/recognizers.md and BENCHMARKS.md): a grammar maps almost
 any long sentence to some command, so segments with too much speech are rejected before
 decoding, only hypotheses that are exactly one phrase count, and each intent has a threshold.
+
+This module decides what a segment means (the grammar decode, the second opinion, the user's
+enrolled phrases); the tuning is in sphinx_config.py, the decoder and its grammars in
+sphinx_decoder.py, the second opinions in second_opinion.py.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import os
-from dataclasses import dataclass, field, replace
-from typing import Any, Final, Protocol
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 
-from floorcoach.audio.listening.command_head import CommandHead, HeadRule, pool_embeddings
+from floorcoach.audio.listening.command_head import CommandHead, pool_embeddings
 from floorcoach.audio.listening.few_shot import FewShot, Match
 from floorcoach.audio.listening.phrase_verifier import PhraseVerifier, Verdict, verifier_dir
 from floorcoach.audio.listening.recognizer import Heard
-from floorcoach.audio.listening.vad import EnergyVad, Segment, VadConfig, wiener_denoise
-from floorcoach.commands import (
-    PHRASE_TABLE,
-    Command,
-    Intent,
-    ListenContext,
-    grammar_phrases,
-    spoken_table,
+from floorcoach.audio.listening.second_opinion import (
+    SecondOpinion,
+    choose_second_opinion,
+    intent_probabilities,
 )
+from floorcoach.audio.listening.sphinx_config import SphinxConfig, is_safety
+from floorcoach.audio.listening.sphinx_decoder import (
+    PHONE_LOOP_SEARCH,
+    build_decoder,
+    decode,
+    model_dir,
+    search_name,
+)
+from floorcoach.audio.listening.vad import EnergyVad, Segment, wiener_denoise
+from floorcoach.commands import PHRASE_TABLE, Intent, ListenContext, spoken_table
 from floorcoach.errors import ModelNotFoundError, RecognizerError
 
 _LOGGER = logging.getLogger(__name__)
 
 ENGINE: Final = "pocketsphinx"
-
-EXTRA_PRONUNCIATIONS: Final[dict[str, tuple[str, ...]]] = {
-    # Alternatives for words people say loosely or the dictionary spells one way only.
-    "ouch": ("AW T CH",),
-    # Not in cmudict, but people ask about it by name.
-    "sciatica": ("S AY AE T IH K AH",),
-}
-"""Extra pronunciations added to the dictionary (the phrase table itself stays in commands.py)."""
-
-SAFETY_COMMANDS: Final = frozenset({Command.STOP, Command.PAIN})
-
-
-def _is_safety(intent: Intent) -> bool:
-    return intent.red_flag is not None or intent.command in SAFETY_COMMANDS
-
-
-def intent_probabilities(verdict: Verdict, table: dict[str, Intent]) -> dict[Intent, float]:
-    """The verifier's probability of each intent: the sum over the phrases that mean it."""
-    by_intent: dict[Intent, float] = {}
-    for phrase, intent in table.items():
-        by_intent[intent] = by_intent.get(intent, 0.0) + verdict.probabilities.get(phrase, 0.0)
-    return by_intent
-
-
-@dataclass(frozen=True)
-class SphinxConfig:
-    """Tuning knobs, defaults chosen by scripts/bench_commands."""
-
-    vad: VadConfig = field(default_factory=lambda: VadConfig(max_segment_seconds=3.0))
-    max_command_seconds: float = 3.0
-    """The longest red flags take 2.3-2.7 s said slowly (110 words a minute). With the verifier
-    checking every segment, 3 s gave the same false commands as 2 s (scripts/tune_verifier);
-    the steps without the verifier keep the 2 s they were measured with."""
-    min_confidence: float = 0.0
-    safety_min_confidence: float = 0.0
-    bestpath: bool = False
-    denoise: bool = True
-    denoise_above_floor_db: float = -30.0
-    """Filtering a clean segment only distorts it (measured: -8 points), so only in noise."""
-    min_score_ratio: float = -1.0
-    """Grammar vs free phone loop, ln score per frame; below this the words do not fit."""
-    safety_min_score_ratio: float = -1.0
-    full_grammar: bool = False
-    """Every typed phrase in every context (the first measured version, for comparison)."""
-    reject: bool = True
-    """Put NOT_COMMANDS in every grammar, so "yes" or "okay" is not forced onto a command."""
-    absorb: bool = True
-    """Decode other contexts' phrases too, and ignore them ("four" while counting along)."""
-    verifier: bool = True
-    """Check each segment with a second opinion: the command head or the phrase verifier."""
-    second_opinion: str = "head"
-    """"head": the command head on a real-speech embedding (audio/command_head.py), deciding
-    with the decoder by `head_rule`; "verifier": the phrase verifier trained on synthesizers
-    only (audio/phrase_verifier.py), deciding by the thresholds below."""
-    head_rule: HeadRule = field(default_factory=HeadRule)
-    verifier_rescues: bool = True
-    """With the head: a segment the head rule turned down is still taken when the phrase
-    verifier, by its own thresholds below, hears one of the phrases it knows. It was trained
-    on many synthesizer voices and hears them better than the head (held-out espeak-ng voices);
-    on recorded people it adds few false commands (2.7 / h alone, BENCHMARKS.md)."""
-    verifier_only: bool = False
-    """Let the verifier alone decide (no grammar decode): for the benchmark's comparison."""
-    agree_probability: float = 0.2
-    """Verifier probability of the decoder's intent needed when both agree. The decoder's
-    acoustic model learned from real speech, the verifier only from synthesizers: on a voice
-    the verifier never heard (flite awb) agreeing at 0.2 keeps 74 % of commands at 20 dB
-    where the verifier alone keeps 62 %."""
-    safety_agree_probability: float = 0.2
-    alone_probability: float = 0.4
-    """Verifier probability of its likeliest intent needed when the decoder heard something
-    else, even if "not a phrase" is likelier: in noise the verifier spreads itself between the
-    word and "not a phrase" (0.3-0.45 on "help" at 10 dB white)."""
-    safety_alone_probability: float = 0.4
-    """Chosen with scripts/tune_verifier between commands heard and false commands on short
-    pieces of talk, checked on flite awb (BENCHMARKS.md). Lower thresholds, for safety
-    commands too, mostly add short words heard as commands ("in" as "pain", "of" as "pause")."""
-
-
-class SecondOpinion(Protocol):
-    """What checks the grammar decoder's guess: the phrase verifier or the command head."""
-
-    classes: list[str]
-    description: str
-
-    def judge(self, samples: npt.NDArray[np.int16], allowed: set[str] | None = None) -> Verdict:
-        """The likeliest allowed phrase of a segment, or OTHER."""
-        ...
-
-
-def _second_opinion(kind: str) -> SecondOpinion:
-    if kind == "head":
-        from floorcoach.audio.listening.command_head import CommandHead
-
-        try:
-            return CommandHead()
-        except ModelNotFoundError as exc:
-            # A head out of step with the phrase table (a phrase added, not yet retrained):
-            # the phrase verifier still checks the contexts whose phrases it knows.
-            try:
-                verifier = PhraseVerifier(verifier_dir())
-            except ModelNotFoundError:
-                raise exc from None
-            _LOGGER.warning("command head not used (%s); using the %s", exc, verifier.description)
-            return verifier
-    if kind == "verifier":
-        return PhraseVerifier(verifier_dir())
-    raise RecognizerError(f"unknown second opinion {kind!r}: choose head or verifier")
-
-
-def preset(name: str) -> SphinxConfig:
-    """Named configurations, so the benchmark can show what each engineering step does.
-
-    The steps before the phrase verifier turn it off, so each keeps the meaning it had when
-    it was measured; "grammar" is the default without the verifier.
-    """
-    grammar = SphinxConfig(verifier=False, vad=VadConfig(), max_command_seconds=2.0)
-    synthetic = SphinxConfig(
-        second_opinion="verifier",
-        agree_probability=0.2,
-        safety_agree_probability=0.2,
-        alone_probability=0.4,
-        safety_alone_probability=0.4,
-    )
-    """The default of the fourth session: the phrase verifier, trained on synthesizers."""
-    presets: dict[str, SphinxConfig] = {
-        "default": SphinxConfig(),
-        "grammar": grammar,
-        "contexts": replace(grammar, reject=False, absorb=False),
-        "reject": replace(grammar, absorb=False),
-        "typed_grammar": replace(grammar, reject=False, absorb=False, full_grammar=True),
-        "strict": replace(grammar, min_score_ratio=-0.0022, safety_min_score_ratio=-0.0026),
-        "verify": synthetic,
-        "verify_2s": replace(
-            synthetic,
-            vad=VadConfig(),
-            max_command_seconds=2.0,
-            agree_probability=0.25,
-            safety_agree_probability=0.15,
-            alone_probability=0.6,
-            safety_alone_probability=0.5,
-        ),
-        "verifier_only": replace(synthetic, verifier_only=True),
-        "head": SphinxConfig(verifier_rescues=False),
-        "head_only": SphinxConfig(
-            verifier_only=True, verifier_rescues=False, head_rule=HeadRule(consequential_alone=0)
-        ),
-        "plain": replace(
-            grammar,
-            vad=VadConfig(max_segment_seconds=60.0),
-            max_command_seconds=1e9,
-            bestpath=True,
-            denoise=False,
-        ),
-        "gate": replace(grammar, bestpath=True, denoise=False),
-        "nobestpath": replace(grammar, denoise=False),
-        "denoise": replace(grammar, denoise=True, denoise_above_floor_db=-40.0),
-        "ratio": replace(grammar, min_score_ratio=-0.0022, safety_min_score_ratio=-0.0026),
-        "ratio_denoise": replace(
-            grammar, denoise=True, min_score_ratio=-0.0022, safety_min_score_ratio=-0.0026
-        ),
-        "denoise_always": replace(grammar, denoise=True, denoise_above_floor_db=-1e9),
-        "denoise30": replace(grammar, denoise=True, denoise_above_floor_db=-30.0),
-        "ratio_denoise30": replace(
-            grammar,
-            denoise=True,
-            denoise_above_floor_db=-30.0,
-            min_score_ratio=-0.0022,
-            safety_min_score_ratio=-0.0026,
-        ),
-    }
-    if name not in presets:
-        raise RecognizerError(f"unknown pocketsphinx preset {name!r}: {', '.join(presets)}")
-    return presets[name]
-
-
-def _model_dir() -> str:
-    from pocketsphinx import get_model_path
-
-    return str(get_model_path())
-
-
-NOT_COMMANDS: Final[tuple[str, ...]] = (
-    # Common short replies and sounds (a generic list, not taken from the benchmark): in the
-    # grammar they give short other speech somewhere to go besides a command.
-    "yes",
-    "yeah",
-    "no",
-    "okay",
-    "thank you",
-    "thanks",
-    "right",
-    "alright",
-    "fine",
-    "oh",
-    "hmm",
-    "well",
-    "sorry",
-    "please",
-)
-"""Whole utterances that are decoded like phrases but mean nothing (SphinxConfig.reject)."""
-
-
-def grammar_for(
-    phrases: list[str], has_word: set[str], others: list[str] | None = None
-) -> tuple[str, list[str]]:
-    """A JSGF grammar of the phrases whose words are all pronounceable, and those left out.
-
-    `others` are extra alternatives that are not phrases: when one of them fits the audio
-    best, the segment is not a command.
-    """
-    usable: list[str] = []
-    skipped: list[str] = []
-    for phrase in phrases:
-        if all(word in has_word for word in phrase.split()):
-            usable.append(phrase)
-        else:
-            skipped.append(phrase)
-    extra = [o for o in others or [] if o not in usable and all(w in has_word for w in o.split())]
-    body = " | ".join(usable + extra)
-    return f"#JSGF V1.0;\ngrammar commands;\npublic <command> = {body};\n", skipped
-
-
-def _add_pronunciations(decoder: Any, word: str, prons: tuple[str, ...]) -> None:
-    """Add pronunciations as word, word(2), ... skipping ones the dictionary already has."""
-    have: list[str] = []
-    index = 1
-    while True:
-        name = word if index == 1 else f"{word}({index})"
-        pron = decoder.lookup_word(name)
-        if pron is None:
-            break
-        have.append(" ".join(pron.split()))
-        index += 1
-    for pron in prons:
-        if pron in have:
-            continue
-        name = word if index == 1 else f"{word}({index})"
-        decoder.add_word(name, pron, False)
-        have.append(pron)
-        index += 1
 
 
 class SphinxRecognizer:
@@ -300,7 +68,14 @@ class SphinxRecognizer:
         self._tables = {ListenContext(ctx): dict(table) for ctx, table in contexts.items()}
         if not self._tables:
             raise RecognizerError("no listening contexts given")
-        self._decoder = self._build_decoder()
+        c = self.config
+        self._decoder = build_decoder(
+            self._tables,
+            bestpath=c.bestpath,
+            reject=c.reject,
+            absorb=c.absorb,
+            phone_loop=self._uses_phone_loop,
+        )
         self._context = ListenContext.COMMANDS
         self.set_context(context if context in self._tables else next(iter(self._tables)))
         self._vad = EnergyVad(self.config.vad)
@@ -310,7 +85,7 @@ class SphinxRecognizer:
         checked = ""
         if self.config.verifier:
             try:
-                self._verifier = _second_opinion(self.config.second_opinion)
+                self._verifier = choose_second_opinion(self.config.second_opinion)
                 known = set(self._verifier.classes)
                 self._verified = {ctx for ctx, table in self._tables.items() if set(table) <= known}
                 checked = (
@@ -341,7 +116,7 @@ class SphinxRecognizer:
                     _LOGGER.warning("phrase verifier not used: %s", exc)
         sizes = "/".join(str(len(t)) for t in self._tables.values())
         self.description = (
-            f"pocketsphinx {sizes} phrases per context, model {_model_dir()}/en-us{checked}"
+            f"pocketsphinx {sizes} phrases per context, model {model_dir()}/en-us{checked}"
         )
         self.rejected: list[tuple[Segment, str]] = []
         """Why recent segments were not commands (kept short, for tests and --record-dir)."""
@@ -380,43 +155,7 @@ class SphinxRecognizer:
 
     @staticmethod
     def _search(context: ListenContext) -> str:
-        return f"ctx_{context.value}"
-
-    def _build_decoder(self) -> Any:
-        try:
-            from pocketsphinx import Decoder
-        except ImportError as exc:  # pragma: no cover - a dependency
-            raise RecognizerError(f"pocketsphinx is not installed ({exc})") from None
-        c = self.config
-        try:
-            decoder = Decoder(
-                lm=None,
-                bestpath=c.bestpath,
-                logfn=os.devnull,
-            )
-        except (RuntimeError, ValueError) as exc:
-            raise RecognizerError(f"pocketsphinx could not start: {exc}") from None
-        used_words = {w for t in self._tables.values() for p in t for w in p.split()}
-        others = list(NOT_COMMANDS) if c.reject else []
-        other_words = {w for o in others for w in o.split()}
-        known = {w for w in used_words | other_words if decoder.lookup_word(w) is not None}
-        for word, prons in EXTRA_PRONUNCIATIONS.items():
-            if word in used_words:
-                _add_pronunciations(decoder, word, prons)
-                known.add(word)
-        order = grammar_phrases()
-        everything = [p for t in self._tables.values() for p in t]
-        for context, table in self._tables.items():
-            phrases = [p for p in order if p in table] + [p for p in table if p not in order]
-            ignored = [p for p in everything if p not in table] if c.absorb else []
-            jsgf, skipped = grammar_for(phrases, known, list(dict.fromkeys(others + ignored)))
-            if skipped:
-                # Digits ("6") are typed forms of words already in the grammar.
-                _LOGGER.debug("%s: phrases with unknown words left out: %s", context, skipped)
-            decoder.add_jsgf_string(self._search(context), jsgf)
-        if self._uses_phone_loop:
-            decoder.add_allphone_file("phones", os.path.join(_model_dir(), "en-us-phone.lm.bin"))
-        return decoder
+        return search_name(context)
 
     @property
     def _decoder_decides(self) -> bool:
@@ -509,10 +248,10 @@ class SphinxRecognizer:
         if intent is None:
             self._reject(segment, f"no phrase ({text!r})")
             return None
-        safety = _is_safety(intent)
+        safety = is_safety(intent)
         confidence = 1.0
         if self._uses_phone_loop:
-            _, free_score = self._decode(samples, "phones")
+            _, free_score = self._decode(samples, PHONE_LOOP_SEARCH)
             frames = max(1, len(samples) // 160)
             ratio = (math.log(max(score, 1e-300)) - math.log(max(free_score, 1e-300))) / frames
             need_ratio = c.safety_min_score_ratio if safety else c.min_score_ratio
@@ -610,12 +349,12 @@ class SphinxRecognizer:
         by_intent = intent_probabilities(verdict, table)
         if decoded is not None:
             p = by_intent.get(decoded, 0.0)
-            need = c.safety_agree_probability if _is_safety(decoded) else c.agree_probability
+            need = c.safety_agree_probability if is_safety(decoded) else c.agree_probability
             if p >= need:
                 return self._heard(segment, decoded, text, p)
         if by_intent:
             guess, p = max(by_intent.items(), key=lambda item: item[1])
-            need = c.safety_alone_probability if _is_safety(guess) else c.alone_probability
+            need = c.safety_alone_probability if is_safety(guess) else c.alone_probability
             if p >= need:
                 return self._heard(segment, guess, self._likeliest_phrase(guess, verdict, table), p)
         return None
@@ -640,14 +379,5 @@ class SphinxRecognizer:
         )
 
     def _decode(self, samples: npt.NDArray[np.int16], search: str) -> tuple[str, float]:
-        """Text and score (pocketsphinx reports exp of the log score) of one search."""
-        decoder = self._decoder
-        decoder.activate_search(search)
-        decoder.start_utt()
-        decoder.process_raw(samples.astype("<i2").tobytes(), False, True)
-        decoder.end_utt()
-        hyp = decoder.hyp()
-        if hyp is None:
-            return "", 0.0
-        text = " ".join(hyp.hypstr.split())
-        return text, float(hyp.score)
+        """Text and score of one search (tests and scripts/tune_* replace or call this)."""
+        return decode(self._decoder, samples, search)

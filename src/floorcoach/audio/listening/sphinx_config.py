@@ -1,0 +1,143 @@
+"""How the pocketsphinx recognizer is tuned: `SphinxConfig` and the named presets.
+
+Every engineering step measured in BENCHMARKS.md is a preset, so `floorcoach recognize
+--preset` and scripts/bench_commands can show what each step does; "default" is what the
+player uses. Safety commands and red flags (`is_safety`) get thresholds of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Final
+
+from floorcoach.audio.listening.command_head import HeadRule
+from floorcoach.audio.listening.vad import VadConfig
+from floorcoach.commands import Command, Intent
+from floorcoach.errors import RecognizerError
+
+SAFETY_COMMANDS: Final = frozenset({Command.STOP, Command.PAIN})
+
+
+def is_safety(intent: Intent) -> bool:
+    """Whether the `safety_*` thresholds apply: stop, pain, and every red flag."""
+    return intent.red_flag is not None or intent.command in SAFETY_COMMANDS
+
+
+@dataclass(frozen=True)
+class SphinxConfig:
+    """Tuning knobs, defaults chosen by scripts/bench_commands."""
+
+    vad: VadConfig = field(default_factory=lambda: VadConfig(max_segment_seconds=3.0))
+    max_command_seconds: float = 3.0
+    """The longest red flags take 2.3-2.7 s said slowly (110 words a minute). With the verifier
+    checking every segment, 3 s gave the same false commands as 2 s (scripts/tune_verifier);
+    the steps without the verifier keep the 2 s they were measured with."""
+    min_confidence: float = 0.0
+    safety_min_confidence: float = 0.0
+    bestpath: bool = False
+    denoise: bool = True
+    denoise_above_floor_db: float = -30.0
+    """Filtering a clean segment only distorts it (measured: -8 points), so only in noise."""
+    min_score_ratio: float = -1.0
+    """Grammar vs free phone loop, ln score per frame; below this the words do not fit."""
+    safety_min_score_ratio: float = -1.0
+    full_grammar: bool = False
+    """Every typed phrase in every context (the first measured version, for comparison)."""
+    reject: bool = True
+    """Put NOT_COMMANDS in every grammar, so "yes" or "okay" is not forced onto a command."""
+    absorb: bool = True
+    """Decode other contexts' phrases too, and ignore them ("four" while counting along)."""
+    verifier: bool = True
+    """Check each segment with a second opinion: the command head or the phrase verifier."""
+    second_opinion: str = "head"
+    """"head": the command head on a real-speech embedding (audio/command_head.py), deciding
+    with the decoder by `head_rule`; "verifier": the phrase verifier trained on synthesizers
+    only (audio/phrase_verifier.py), deciding by the thresholds below."""
+    head_rule: HeadRule = field(default_factory=HeadRule)
+    verifier_rescues: bool = True
+    """With the head: a segment the head rule turned down is still taken when the phrase
+    verifier, by its own thresholds below, hears one of the phrases it knows. It was trained
+    on many synthesizer voices and hears them better than the head (held-out espeak-ng voices);
+    on recorded people it adds few false commands (2.7 / h alone, BENCHMARKS.md)."""
+    verifier_only: bool = False
+    """Let the verifier alone decide (no grammar decode): for the benchmark's comparison."""
+    agree_probability: float = 0.2
+    """Verifier probability of the decoder's intent needed when both agree. The decoder's
+    acoustic model learned from real speech, the verifier only from synthesizers: on a voice
+    the verifier never heard (flite awb) agreeing at 0.2 keeps 74 % of commands at 20 dB
+    where the verifier alone keeps 62 %."""
+    safety_agree_probability: float = 0.2
+    alone_probability: float = 0.4
+    """Verifier probability of its likeliest intent needed when the decoder heard something
+    else, even if "not a phrase" is likelier: in noise the verifier spreads itself between the
+    word and "not a phrase" (0.3-0.45 on "help" at 10 dB white)."""
+    safety_alone_probability: float = 0.4
+    """Chosen with scripts/tune_verifier between commands heard and false commands on short
+    pieces of talk, checked on flite awb (BENCHMARKS.md). Lower thresholds, for safety
+    commands too, mostly add short words heard as commands ("in" as "pain", "of" as "pause")."""
+
+
+def preset(name: str) -> SphinxConfig:
+    """Named configurations, so the benchmark can show what each engineering step does.
+
+    The steps before the phrase verifier turn it off, so each keeps the meaning it had when
+    it was measured; "grammar" is the default without the verifier.
+    """
+    grammar = SphinxConfig(verifier=False, vad=VadConfig(), max_command_seconds=2.0)
+    synthetic = SphinxConfig(
+        second_opinion="verifier",
+        agree_probability=0.2,
+        safety_agree_probability=0.2,
+        alone_probability=0.4,
+        safety_alone_probability=0.4,
+    )
+    """The default of the fourth session: the phrase verifier, trained on synthesizers."""
+    presets: dict[str, SphinxConfig] = {
+        "default": SphinxConfig(),
+        "grammar": grammar,
+        "contexts": replace(grammar, reject=False, absorb=False),
+        "reject": replace(grammar, absorb=False),
+        "typed_grammar": replace(grammar, reject=False, absorb=False, full_grammar=True),
+        "strict": replace(grammar, min_score_ratio=-0.0022, safety_min_score_ratio=-0.0026),
+        "verify": synthetic,
+        "verify_2s": replace(
+            synthetic,
+            vad=VadConfig(),
+            max_command_seconds=2.0,
+            agree_probability=0.25,
+            safety_agree_probability=0.15,
+            alone_probability=0.6,
+            safety_alone_probability=0.5,
+        ),
+        "verifier_only": replace(synthetic, verifier_only=True),
+        "head": SphinxConfig(verifier_rescues=False),
+        "head_only": SphinxConfig(
+            verifier_only=True, verifier_rescues=False, head_rule=HeadRule(consequential_alone=0)
+        ),
+        "plain": replace(
+            grammar,
+            vad=VadConfig(max_segment_seconds=60.0),
+            max_command_seconds=1e9,
+            bestpath=True,
+            denoise=False,
+        ),
+        "gate": replace(grammar, bestpath=True, denoise=False),
+        "nobestpath": replace(grammar, denoise=False),
+        "denoise": replace(grammar, denoise=True, denoise_above_floor_db=-40.0),
+        "ratio": replace(grammar, min_score_ratio=-0.0022, safety_min_score_ratio=-0.0026),
+        "ratio_denoise": replace(
+            grammar, denoise=True, min_score_ratio=-0.0022, safety_min_score_ratio=-0.0026
+        ),
+        "denoise_always": replace(grammar, denoise=True, denoise_above_floor_db=-1e9),
+        "denoise30": replace(grammar, denoise=True, denoise_above_floor_db=-30.0),
+        "ratio_denoise30": replace(
+            grammar,
+            denoise=True,
+            denoise_above_floor_db=-30.0,
+            min_score_ratio=-0.0022,
+            safety_min_score_ratio=-0.0026,
+        ),
+    }
+    if name not in presets:
+        raise RecognizerError(f"unknown pocketsphinx preset {name!r}: {', '.join(presets)}")
+    return presets[name]

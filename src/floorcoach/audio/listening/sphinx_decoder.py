@@ -1,0 +1,169 @@
+"""Builds and runs the pocketsphinx decoder: one JSGF grammar search per listening context.
+
+Everything that speaks pocketsphinx's API is here: the grammars built from the phrase table
+(with NOT_COMMANDS and the other contexts' phrases as places for non-commands to go), the
+extra pronunciations, the free phone loop the grammar's score is compared with, and one
+decode of a segment. The recognizer (sphinx_recognizer.py) decides what the text means.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from floorcoach.commands import Intent, ListenContext, grammar_phrases
+from floorcoach.errors import RecognizerError
+
+_LOGGER = logging.getLogger(__name__)
+
+PHONE_LOOP_SEARCH: Final = "phones"
+"""The free phone loop's search (built with `phone_loop`): how well any sounds fit."""
+
+EXTRA_PRONUNCIATIONS: Final[dict[str, tuple[str, ...]]] = {
+    # Alternatives for words people say loosely or the dictionary spells one way only.
+    "ouch": ("AW T CH",),
+    # Not in cmudict, but people ask about it by name.
+    "sciatica": ("S AY AE T IH K AH",),
+}
+"""Extra pronunciations added to the dictionary (the phrase table itself stays in commands.py)."""
+
+
+NOT_COMMANDS: Final[tuple[str, ...]] = (
+    # Common short replies and sounds (a generic list, not taken from the benchmark): in the
+    # grammar they give short other speech somewhere to go besides a command.
+    "yes",
+    "yeah",
+    "no",
+    "okay",
+    "thank you",
+    "thanks",
+    "right",
+    "alright",
+    "fine",
+    "oh",
+    "hmm",
+    "well",
+    "sorry",
+    "please",
+)
+"""Whole utterances that are decoded like phrases but mean nothing (SphinxConfig.reject)."""
+
+
+def model_dir() -> str:
+    """The en-us acoustic model and dictionary shipped inside the pocketsphinx wheel."""
+    from pocketsphinx import get_model_path
+
+    return str(get_model_path())
+
+
+def search_name(context: ListenContext) -> str:
+    """The decoder search holding one context's grammar."""
+    return f"ctx_{context.value}"
+
+
+def grammar_for(
+    phrases: list[str], has_word: set[str], others: list[str] | None = None
+) -> tuple[str, list[str]]:
+    """A JSGF grammar of the phrases whose words are all pronounceable, and those left out.
+
+    `others` are extra alternatives that are not phrases: when one of them fits the audio
+    best, the segment is not a command.
+    """
+    usable: list[str] = []
+    skipped: list[str] = []
+    for phrase in phrases:
+        if all(word in has_word for word in phrase.split()):
+            usable.append(phrase)
+        else:
+            skipped.append(phrase)
+    extra = [o for o in others or [] if o not in usable and all(w in has_word for w in o.split())]
+    body = " | ".join(usable + extra)
+    return f"#JSGF V1.0;\ngrammar commands;\npublic <command> = {body};\n", skipped
+
+
+def add_pronunciations(decoder: Any, word: str, prons: tuple[str, ...]) -> None:
+    """Add pronunciations as word, word(2), ... skipping ones the dictionary already has."""
+    have: list[str] = []
+    index = 1
+    while True:
+        name = word if index == 1 else f"{word}({index})"
+        pron = decoder.lookup_word(name)
+        if pron is None:
+            break
+        have.append(" ".join(pron.split()))
+        index += 1
+    for pron in prons:
+        if pron in have:
+            continue
+        name = word if index == 1 else f"{word}({index})"
+        decoder.add_word(name, pron, False)
+        have.append(pron)
+        index += 1
+
+
+def build_decoder(
+    tables: dict[ListenContext, dict[str, Intent]],
+    *,
+    bestpath: bool,
+    reject: bool,
+    absorb: bool,
+    phone_loop: bool,
+) -> Any:
+    """A decoder with a grammar search per context (`search_name`) and, with `phone_loop`,
+    the free phone loop (`PHONE_LOOP_SEARCH`).
+
+    `reject` adds NOT_COMMANDS to every grammar; `absorb` adds the other contexts' phrases,
+    so they are decoded and then ignored instead of forced onto one of this context's.
+    """
+    try:
+        from pocketsphinx import Decoder
+    except ImportError as exc:  # pragma: no cover - a dependency
+        raise RecognizerError(f"pocketsphinx is not installed ({exc})") from None
+    try:
+        decoder = Decoder(
+            lm=None,
+            bestpath=bestpath,
+            logfn=os.devnull,
+        )
+    except (RuntimeError, ValueError) as exc:
+        raise RecognizerError(f"pocketsphinx could not start: {exc}") from None
+    used_words = {w for t in tables.values() for p in t for w in p.split()}
+    others = list(NOT_COMMANDS) if reject else []
+    other_words = {w for o in others for w in o.split()}
+    known = {w for w in used_words | other_words if decoder.lookup_word(w) is not None}
+    for word, prons in EXTRA_PRONUNCIATIONS.items():
+        if word in used_words:
+            add_pronunciations(decoder, word, prons)
+            known.add(word)
+    order = grammar_phrases()
+    everything = [p for t in tables.values() for p in t]
+    for context, table in tables.items():
+        phrases = [p for p in order if p in table] + [p for p in table if p not in order]
+        ignored = [p for p in everything if p not in table] if absorb else []
+        jsgf, skipped = grammar_for(phrases, known, list(dict.fromkeys(others + ignored)))
+        if skipped:
+            # Digits ("6") are typed forms of words already in the grammar.
+            _LOGGER.debug("%s: phrases with unknown words left out: %s", context, skipped)
+        decoder.add_jsgf_string(search_name(context), jsgf)
+    if phone_loop:
+        decoder.add_allphone_file(
+            PHONE_LOOP_SEARCH, os.path.join(model_dir(), "en-us-phone.lm.bin")
+        )
+    return decoder
+
+
+def decode(decoder: Any, samples: npt.NDArray[np.int16], search: str) -> tuple[str, float]:
+    """Text and score (pocketsphinx reports exp of the log score) of one search."""
+    decoder.activate_search(search)
+    decoder.start_utt()
+    decoder.process_raw(samples.astype("<i2").tobytes(), False, True)
+    decoder.end_utt()
+    hyp = decoder.hyp()
+    if hyp is None:
+        return "", 0.0
+    text = " ".join(hyp.hypstr.split())
+    return text, float(hyp.score)
