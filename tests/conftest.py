@@ -58,3 +58,22 @@ def _private_voice(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     path = tmp_path_factory.mktemp("voice")
     monkeypatch.setenv("FLOORCOACH_VOICE_DIR", str(path))
     return path
+
+
+def _expected_seconds(item: pytest.Item) -> float:
+    """About how long a test runs: its `slow(seconds=N)` mark, a few seconds for device tests."""
+    slow = item.get_closest_marker("slow")
+    if slow is not None:
+        return float(slow.kwargs.get("seconds", 30))
+    if item.get_closest_marker("audio") is not None or "live" in item.path.parts:
+        return 5.0
+    return 0.0
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Longest first. pytest-xdist deals its first tests to the workers in turn, so the long
+    live runs spread over the workers instead of queueing on one (9 min of tests ran in
+    6 min 45 s on 3 workers in file order; longest first, see scripts/test). The order
+    within equal weights is kept."""
+    del config
+    items.sort(key=lambda item: -_expected_seconds(item))

@@ -88,6 +88,7 @@ def test_no_question_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> Non
     assert "--list" in err
 
 
+@pytest.mark.slow(seconds=11)
 @pytest.mark.audio
 def test_ask_speaks_on_the_virtual_speaker(virtual_audio: VirtualAudio, tmp_path: Path) -> None:
     recording = virtual_audio.start_speaker_recording(tmp_path / "speaker.wav")

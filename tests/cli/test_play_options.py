@@ -6,6 +6,8 @@ import os
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from floorcoach_cli import run
 
 
@@ -45,6 +47,7 @@ def test_big_view_falls_back_to_plain_when_not_a_terminal() -> None:
     assert any("Welcome to Quick test." in line for line in out.splitlines())
 
 
+@pytest.mark.slow(seconds=9)
 def test_speech_changed_by_voice_is_remembered(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text("# my settings\n[speech]\nrate_wpm = 150\n# keep this comment\n")

@@ -6,6 +6,8 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from floorcoach.content.catalog import Catalog
 from floorcoach_cli import command
 
@@ -38,6 +40,7 @@ def _records(log: Path) -> list[dict]:
     return [json.loads(line) for line in log.read_text().splitlines()]
 
 
+@pytest.mark.slow(seconds=28)
 def test_every_shipped_routine_plays_start_to_finish_from_a_script(tmp_path: Path) -> None:
     routines = Catalog.load().routine_ids()
     running = {name: _play(name, SCRIPT, tmp_path / f"{name}.jsonl") for name in routines}

@@ -22,6 +22,7 @@ def _records(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+@pytest.mark.slow(seconds=15)
 def test_no_sound_server_means_printed_speech_and_typed_commands(tmp_path: Path) -> None:
     env = dict(os.environ)
     env["PULSE_SERVER"] = f"unix:{tmp_path}/no-such-server"
@@ -37,6 +38,7 @@ def test_no_sound_server_means_printed_speech_and_typed_commands(tmp_path: Path)
     assert "That's the end of today's session." in result.stdout
 
 
+@pytest.mark.slow(seconds=40)
 @pytest.mark.audio
 def test_losing_the_sound_server_mid_session_carries_on_in_text(tmp_path: Path) -> None:
     audio = VirtualAudio()  # a server of its own, so killing it harms no other test

@@ -37,6 +37,7 @@ def _takes(text: str, folder: Path, cache: Path, lead_seconds: float = 0.4) -> l
     return out
 
 
+@pytest.mark.slow(seconds=30)
 @pytest.mark.audio
 @pytest.mark.skipif(ESPEAK is None, reason="espeak-ng is not installed")
 def test_a_user_enrolls_by_voice_and_their_own_words_are_heard(

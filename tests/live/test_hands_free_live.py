@@ -76,6 +76,7 @@ class _Log:
         raise AssertionError(f"timed out; last records: {self.records[-5:]}")
 
 
+@pytest.mark.slow(seconds=90)
 @pytest.mark.audio
 def test_a_session_runs_hands_free_on_the_virtual_devices(
     virtual_audio: VirtualAudio, tmp_path: Path

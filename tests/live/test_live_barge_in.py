@@ -49,6 +49,7 @@ class _Tee:
         return self.inner.accept(samples)  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow(seconds=22)
 @pytest.mark.audio
 def test_pause_over_the_players_speech_is_heard_through_a_real_echo(
     virtual_audio: VirtualAudio, tmp_path: Path

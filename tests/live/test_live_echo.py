@@ -41,6 +41,7 @@ def _db(x: np.ndarray) -> float:
     return float(10 * np.log10(np.mean(x.astype(np.float64) ** 2) + 1e-9))
 
 
+@pytest.mark.slow(seconds=15)
 @pytest.mark.audio
 def test_the_players_voice_is_cancelled_from_a_real_echo() -> None:
     audio = VirtualAudio()  # its own server: the loopback must not reach other tests

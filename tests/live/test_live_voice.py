@@ -15,6 +15,7 @@ from virtual_audio import VirtualAudio, cue_onsets, loud_seconds, read_wav_mono
 LIVE = Path(__file__).parents[1] / "fixtures" / "live"
 
 
+@pytest.mark.slow(seconds=60)
 @pytest.mark.audio
 def test_session_is_spoken_on_schedule(virtual_audio: VirtualAudio, tmp_path: Path) -> None:
     recording = virtual_audio.start_speaker_recording(tmp_path / "speaker.wav")

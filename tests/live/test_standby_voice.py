@@ -90,6 +90,7 @@ def test_every_question_is_recognized_and_answered(recognizer) -> None:  # noqa:
             assert matched.id == question.id, (phrasing, heard)
 
 
+@pytest.mark.slow(seconds=75)
 @pytest.mark.audio
 def test_standby_to_session_to_standby_by_voice(
     virtual_audio: VirtualAudio, tmp_path: Path

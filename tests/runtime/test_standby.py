@@ -93,6 +93,7 @@ def test_power_on_to_session_and_back_to_standby() -> None:
     assert positions == sorted(positions)
 
 
+@pytest.mark.slow(seconds=10)
 def test_reminders_in_standby_snooze_and_stop_by_voice(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text(

@@ -61,6 +61,7 @@ class FliteVoice:
             return read_wav(out)
 
 
+@pytest.mark.slow(seconds=9)
 @needs_flite
 def test_a_voice_never_trained_on_is_understood_through_a_whole_session(tmp_path: Path) -> None:
     loaded = Catalog.load(None).find("quick-test")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -35,20 +36,24 @@ def _render(install_dir: Path, out: Path) -> Path:
     return out
 
 
-def _verify(unit: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    """Verify as a user unit; the user manager needs a runtime dir, which a container lacks."""
-    runtime = tmp_path / "xdg-runtime"
-    runtime.mkdir(mode=0o700, exist_ok=True)
-    env = dict(os.environ, XDG_RUNTIME_DIR=str(runtime))
-    assert SYSTEMD_ANALYZE is not None
-    return subprocess.run(
-        [SYSTEMD_ANALYZE, "--user", "verify", "--man=no", str(unit)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        check=False,
-    )
+def _verify(unit: Path) -> subprocess.CompletedProcess[str]:
+    """Verify as a user unit; the user manager needs a runtime dir, which a container lacks.
+
+    The runtime dir is short-named under /tmp: socket paths in it must fit in 108 bytes,
+    and a test worker's tmp_path can be longer than that leaves room for.
+    """
+    with tempfile.TemporaryDirectory(prefix="fc-xdg-", dir="/tmp") as runtime:
+        os.chmod(runtime, 0o700)
+        env = dict(os.environ, XDG_RUNTIME_DIR=runtime)
+        assert SYSTEMD_ANALYZE is not None
+        return subprocess.run(
+            [SYSTEMD_ANALYZE, "--user", "verify", "--man=no", str(unit)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            check=False,
+        )
 
 
 def _fake_install(root: Path) -> Path:
@@ -75,7 +80,7 @@ def test_the_unit_for_this_checkout_verifies_cleanly(tmp_path: Path) -> None:
     assert "@INSTALL_DIR@" not in text
     if not (REPO / ".venv" / "bin" / "floorcoach").exists():
         pytest.fail("no .venv/bin/floorcoach: run scripts/test, which installs the project")
-    result = _verify(unit, tmp_path)
+    result = _verify(unit)
     # verify prints a line for every unknown key or bad value, even when it exits 0
     assert (result.returncode, result.stdout + result.stderr) == (0, "")
 
@@ -84,7 +89,7 @@ def test_the_unit_for_this_checkout_verifies_cleanly(tmp_path: Path) -> None:
 def test_paths_with_spaces_and_percent_signs_survive(tmp_path: Path) -> None:
     root = _fake_install(tmp_path / "my exercises 100%")
     unit = _render(root, tmp_path / "floorcoach.service")
-    result = _verify(unit, tmp_path)
+    result = _verify(unit)
     assert (result.returncode, result.stdout + result.stderr) == (0, "")
     assert "Documentation=file://" in unit.read_text()
     assert "my%%20exercises%%20100%%25/README.md" in unit.read_text()
@@ -94,7 +99,7 @@ def test_paths_with_spaces_and_percent_signs_survive(tmp_path: Path) -> None:
 def test_verify_does_catch_a_broken_unit(tmp_path: Path) -> None:
     # The check above is only worth something if verify fails on a unit that cannot run.
     unit = _render(tmp_path / "not-installed", tmp_path / "floorcoach.service")
-    result = _verify(unit, tmp_path)
+    result = _verify(unit)
     assert result.returncode != 0
     assert "not-installed/.venv/bin/floorcoach" in result.stderr
 

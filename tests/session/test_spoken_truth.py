@@ -281,6 +281,7 @@ def test_the_summary_counts_every_exercise_once(shapes: LoadedRoutine) -> None:
 # ---------------------------------------------------------------- start-up messages
 
 
+@pytest.mark.slow(seconds=14)
 def test_with_no_sound_devices_each_start_up_message_is_said_once(tmp_path: Path) -> None:
     env = dict(os.environ)
     env["PULSE_SERVER"] = f"unix:{tmp_path}/no-such-server"

@@ -30,7 +30,7 @@ SILENT_DB: Final = -90.0
 QUIET_RMS_DB: Final = -45.0
 """Loudest second's RMS below this: speech is too quiet to be recognized reliably."""
 SPEECH_ABOVE_FLOOR_DB: Final = 9.0
-"""The recognizer's voice detector starts at 9 dB above the background (audio/vad.py)."""
+"""The recognizer's voice detector starts at 9 dB above the background (audio/listening/vad.py)."""
 CLIP_LEVEL: Final = 32_700
 CLIPPED_SAMPLES_PER_SECOND: Final = 16
 """1 ms of samples at full scale in one second: the voice is being cut off."""

@@ -3,7 +3,7 @@
 The session is spoken: the player asks for a phrase, listens, checks the take (quiet,
 clipped, nothing said, in pieces, too long; after three, one that is not like the others) and
 says what was wrong before asking again, a few times at most. Each phrase is stored as soon as
-its takes are good (audio/enrollment_store.py), so stopping half-way keeps what was done.
+its takes are good (audio/listening/enrollment_store.py), so stopping half-way keeps what was done.
 Devices stay behind two small protocols (`Mouth`, `Ears`), so tests drive it with fakes.
 """
 

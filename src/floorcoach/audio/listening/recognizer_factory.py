@@ -23,7 +23,7 @@ def make_recognizer(
     """Build an engine; auto is Vosk when an English model is found, else pocketsphinx.
 
     With `enrolled`, pocketsphinx also hears the user's enrolled phrases (`floorcoach
-    enroll`, audio/enrollment_store.py); benchmarks of the general model turn it off.
+    enroll`, audio/listening/enrollment_store.py); benchmarks of the general model turn it off.
     """
     if engine not in ENGINES:
         raise RecognizerError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")

@@ -3,7 +3,7 @@
 Why: the phrase verifier we trained from scratch had only ever heard synthesizers, and on
 recorded people it turned most commands down. This front end was trained by Google on a
 large amount of real speech, so its 96-number summary of each 80 ms step already knows what
-people sound like; our own part (audio/command_head.py) is only a small classifier on top,
+people sound like; our own part (audio/listening/command_head.py) is only a small classifier on top,
 cheap to retrain when a phrase is added. Two ONNX files (2.4 MB, Apache-2.0) live in
 `voice_models/speech-embedding/`; nothing downloads at run time.
 

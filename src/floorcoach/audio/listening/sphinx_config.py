@@ -50,9 +50,9 @@ class SphinxConfig:
     verifier: bool = True
     """Check each segment with a second opinion: the command head or the phrase verifier."""
     second_opinion: str = "head"
-    """"head": the command head on a real-speech embedding (audio/command_head.py), deciding
+    """"head": the command head on a real-speech embedding (audio/listening/command_head.py), deciding
     with the decoder by `head_rule`; "verifier": the phrase verifier trained on synthesizers
-    only (audio/phrase_verifier.py), deciding by the thresholds below."""
+    only (audio/listening/phrase_verifier.py), deciding by the thresholds below."""
     head_rule: HeadRule = field(default_factory=HeadRule)
     verifier_rescues: bool = True
     """With the head: a segment the head rule turned down is still taken when the phrase

@@ -131,7 +131,7 @@ class SphinxRecognizer:
     def set_enrollment(self, enrolled: FewShot | None) -> None:
         """Hear the user's enrolled phrases on top of the general model (None: stop).
 
-        A segment near enough to an enrolled phrase (audio/few_shot.py) is taken as that
+        A segment near enough to an enrolled phrase (audio/listening/few_shot.py) is taken as that
         phrase's intent when the context listens for it; every other segment is decided as
         before. One attribute write: safe while the listener's worker thread decodes.
         """
