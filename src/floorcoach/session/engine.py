@@ -18,9 +18,8 @@ from typing import Any, Final
 from floorcoach.commands import Feeling, RedFlag
 from floorcoach.content.catalog import LoadedRoutine
 from floorcoach.content.routine import DEFAULT_PAIN_RULES, Exercise, PainRules
-from floorcoach.session import schedules
+from floorcoach.session import schedules, step_planning
 from floorcoach.session.command_handlers import CommandHandlers
-from floorcoach.session.counting import counted, spoken_seconds
 from floorcoach.session.events import (
     Effect,
     Event,
@@ -36,15 +35,6 @@ from floorcoach.session.events import (
 from floorcoach.session.outbox import Outbox
 from floorcoach.session.pain_dialogue import PainDialogue, StartPlan
 from floorcoach.session.red_flag_check import RedFlagCheck, red_flag_warning
-from floorcoach.session.step_planning import (
-    day_plan_text,
-    exercise_seconds,
-    exercise_steps,
-    opening_steps,
-    step_seconds,
-    unit_steps,
-    welcome_steps,
-)
 from floorcoach.session.steps import (
     CallStep,
     Outcome,
@@ -244,14 +234,12 @@ class Engine:
 
     def remaining_seconds(self) -> float:
         """A quick estimate of the session time left, from the plan (not a dry run)."""
-        total = 0.0
-        if self.running is not None:
-            total += max(0.0, self.running.end - (self.paused_at or self.now))
-        for step in self.steps[self.step_index + 1 :]:
-            total += step_seconds(step, self.rate_wpm)
-        for item in self.loaded.items[self.item_index + 1 :]:
-            total += exercise_seconds(item, self.loaded, self.rate_wpm, self.tempo_factor)
-        return total
+        running = self.running
+        left = max(0.0, running.end - (self.paused_at or self.now)) if running else 0.0
+        after = self.steps[self.step_index + 1 :]
+        return step_planning.planned_seconds(
+            self.loaded, after, self.item_index + 1, self.rate_wpm, self.tempo_factor, start=left
+        )
 
     # ------------------------------------------------------------ phases
 
@@ -279,7 +267,7 @@ class Engine:
             return
         self._started = True
         self.out.log("session_start", routine=self.loaded.routine.id, start_index=self.start_index)
-        self.steps = opening_steps(self.loaded, self.resume_offer, self.ask_feeling)
+        self.steps = step_planning.opening_steps(self.loaded, self.resume_offer, self.ask_feeling)
         self.step_index = 0
         self.begin_step()
 
@@ -290,12 +278,12 @@ class Engine:
         if plan is not None and (plan.decision == "skip" or plan.variant is not None):
             replaced[plan.index] = plan.variant
         seconds = self._estimate(self.loaded, self.start_index) if self._estimate else None
-        text = day_plan_text(self.loaded, self.start_index, replaced, seconds)
+        text = step_planning.day_plan_text(self.loaded, self.start_index, replaced, seconds)
         self.steps.insert(self.step_index, SayStep(text, Phase.WELCOME))
 
     def _call_welcome(self) -> None:
         """Insert the welcome now that the day's plan is settled."""
-        welcome = welcome_steps(self.loaded, self.start_index, self.intro_lines)
+        welcome = step_planning.welcome_steps(self.loaded, self.start_index, self.intro_lines)
         self.steps[self.step_index : self.step_index] = welcome
         self.item_index = self.start_index - 1
 
@@ -474,17 +462,9 @@ class Engine:
             record.outcome = Outcome.NOT_REACHED
             record.done_as = None
             record.result = "not_reached"
-        if plan is not None and plan.variant is not None:
-            record.outcome = Outcome.EASIER_VARIANT
-            record.done_as = plan.variant.id
-        elif plan is not None and plan.decision == "reduce":
-            perf.hold_seconds, perf.reps, perf.tempo_seconds = (
-                plan.hold_seconds,
-                plan.reps,
-                plan.tempo_seconds,
-            )
-            perf.outcome = record.outcome = Outcome.REDUCED
-        self.steps = exercise_steps(
+        if plan is not None:
+            plan.apply(perf, record)
+        self.steps = step_planning.exercise_steps(
             perf, self.loaded, intro=True, arriving=arriving, tempo_factor=self.tempo_factor
         )
         self.step_index = 0
@@ -514,7 +494,7 @@ class Engine:
         """Re-plan what is left of this exercise (after a change) and start it."""
         assert self.perf is not None
         self.running = None
-        self.steps = unit_steps(self.perf, tempo_factor=self.tempo_factor)
+        self.steps = step_planning.unit_steps(self.perf, tempo_factor=self.tempo_factor)
         self.step_index = 0
         self.begin_step()
 
@@ -608,16 +588,9 @@ class Engine:
 
     def where_text(self) -> str:
         """Where the session is, as said after "Resuming:" or "Carrying on:"."""
-        running = self.running
-        if running is None:
+        if self.running is None:
             return f"{self.phase.value.replace('_', ' ')}."
-        left = running.end - (self.paused_at if self.paused_at is not None else self.now)
-        phase = running.step.phase
-        if phase is Phase.REP:
-            remaining = running.step.keys[running.beats_done() :]
-            return f"reps, {counted(len(remaining), 'rep')} to go."
-        name = {Phase.HOLD: "hold", Phase.REST: "rest", Phase.WALK: "walk"}.get(phase, "")
-        return f"{name}, {spoken_seconds(max(1.0, left))} left."
+        return self.running.where(self.paused_at if self.paused_at is not None else self.now)
 
     def still_waiting_text(self) -> str:
         """What the user was being asked when the clock was already stopped."""

@@ -72,6 +72,16 @@ class StartPlan:
     reps: int = 0
     tempo_seconds: float = 0.0
 
+    def apply(self, perf: Performance, record: ExerciseRecord) -> None:
+        """Make the opening exercise what was planned (a variant is already in `perf`)."""
+        if self.variant is not None:
+            record.outcome = Outcome.EASIER_VARIANT
+            record.done_as = self.variant.id
+        elif self.decision == "reduce":
+            perf.hold_seconds, perf.reps = self.hold_seconds, self.reps
+            perf.tempo_seconds = self.tempo_seconds
+            perf.outcome = record.outcome = Outcome.REDUCED
+
 
 @dataclass(frozen=True)
 class PainDecision:

@@ -334,3 +334,21 @@ def exercise_seconds(
     perf = Performance.of(item)
     steps = exercise_steps(perf, loaded, intro=True, arriving=True, tempo_factor=tempo_factor)
     return sum(step_seconds(step, rate_wpm) for step in steps)
+
+
+def planned_seconds(
+    loaded: LoadedRoutine,
+    steps: Sequence[Step],
+    next_index: int,
+    rate_wpm: int,
+    tempo_factor: float,
+    *,
+    start: float = 0.0,
+) -> float:
+    """`start`, plus how long `steps` take, then the items from `next_index` on, as planned."""
+    total = start
+    for step in steps:
+        total += step_seconds(step, rate_wpm)
+    for item in loaded.items[next_index:]:
+        total += exercise_seconds(item, loaded, rate_wpm, tempo_factor)
+    return total

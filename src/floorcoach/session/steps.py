@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from floorcoach.content.catalog import ResolvedItem
 from floorcoach.content.routine import Exercise, PainRules, Sides
+from floorcoach.session.counting import counted, spoken_seconds
 from floorcoach.session.events import CueKind, Phase, Priority
 
 
@@ -100,6 +101,15 @@ class RunningStep:
     @property
     def end(self) -> float:
         return self.start + self.step.seconds
+
+    def where(self, at: float) -> str:
+        """Where the step is at time `at`, as said: 'hold, 12 seconds left.'."""
+        phase = self.step.phase
+        if phase is Phase.REP:
+            remaining = self.step.keys[self.beats_done() :]
+            return f"reps, {counted(len(remaining), 'rep')} to go."
+        name = {Phase.HOLD: "hold", Phase.REST: "rest", Phase.WALK: "walk"}.get(phase, "")
+        return f"{name}, {spoken_seconds(max(1.0, self.end - at))} left."
 
     def beats_done(self) -> int:
         """Reps counted to the end: each beat after the first closes the rep before it."""
