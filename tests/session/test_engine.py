@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
 
 from floorcoach.commands import Command, Intent, Location, RedFlag
 from floorcoach.content.catalog import Catalog, LoadedRoutine, load_library, load_routine
-from floorcoach.session.counting import MIN_GAP_SECONDS, hold_countdown
+from floorcoach.session.counting import MIN_GAP_SECONDS, hold_countdown, spoken_minutes
 from floorcoach.session.engine import Engine
 from floorcoach.session.events import (
     ChangeSpeech,
@@ -616,3 +617,75 @@ def test_how_am_i_doing_is_answered_from_history(shapes: LoadedRoutine) -> None:
     sim = _engine_sim(shapes)
     sim.run_until(lambda s: s.engine.phase is Phase.HOLD)
     assert _says(sim.hear("how am I doing"))[0] == "I don't have any history to go on yet."
+
+
+# ---------------------------------------------------------------- the day's length, said
+
+
+SPOKEN_LENGTH: dict[str, str] = {
+    "core-routine": "about 14 minutes",
+    "first-week": "about 14 minutes",
+    "quick-test": "about 3 minutes",
+    "strengthening": "about 13 minutes",
+    "stretch-by-region": "about 20 minutes",
+    "walk": "about 11 minutes",
+}
+"""What each shipped routine announced before the engine stopped dry-running itself (#17).
+
+Update a value with the routine it belongs to; a change here with no routine change is a
+change in the estimate."""
+
+
+def _announced(loaded: LoadedRoutine, start_index: int = 0) -> str:
+    sim = Simulation(loaded, announce_duration=True, start_index=start_index)
+    today = next(t for t in sim.finish().said() if t.startswith(("Today:", "Nothing more")))
+    return today.rsplit("It takes ", 1)[1].removesuffix(".")
+
+
+@pytest.mark.parametrize("name", sorted(SPOKEN_LENGTH))
+def test_the_announced_length_of_each_shipped_routine_is_unchanged(name: str) -> None:
+    assert set(SPOKEN_LENGTH) == set(Catalog.load().routine_ids())
+    assert _announced(Catalog.load().find(name)) == SPOKEN_LENGTH[name]
+
+
+@pytest.mark.parametrize("start_index", [0, 1, 3])
+def test_the_announced_length_is_a_dry_run_from_where_the_day_starts(
+    shapes: LoadedRoutine, start_index: int
+) -> None:
+    seconds = dry_run(shapes, start_index=start_index).total_seconds
+    assert _announced(shapes, start_index) == spoken_minutes(seconds)
+
+
+def test_announcing_the_length_needs_an_estimate(shapes: LoadedRoutine) -> None:
+    with pytest.raises(ValueError, match="estimate_seconds"):
+        Engine(shapes)
+    asked: list[tuple[str, int]] = []
+
+    def estimate(loaded: LoadedRoutine, start_index: int) -> float:
+        asked.append((loaded.routine.id, start_index))
+        return 125.0
+
+    sim = Simulation(shapes, engine=Engine(shapes, estimate_seconds=estimate, start_index=1))
+    assert "Today: test lift, test tilt, and test walk. It takes about 2 minutes." in (
+        sim.finish().said()
+    )
+    assert asked == [("all-shapes", 1)]
+
+
+def test_no_session_module_imports_the_simulation_but_simulate_itself() -> None:
+    session = Path(__file__).parents[2] / "src" / "floorcoach" / "session"
+    for module in session.glob("*.py"):
+        if module.name == "simulate.py":
+            continue
+        tree = ast.parse(module.read_text())
+        imported = {
+            node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module is not None
+        } | {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        }
+        assert "floorcoach.session.simulate" not in imported, module.name
