@@ -39,16 +39,32 @@ def _modules() -> Iterator[tuple[str, Path]]:
         yield ".".join(["floorcoach", *parts]), path
 
 
+def _is_type_checking(node: ast.AST) -> bool:
+    test = node.test if isinstance(node, ast.If) else None
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
 def _imports(path: Path) -> set[str]:
-    """Every floorcoach module this file imports, at the top or inside a function."""
+    """Every floorcoach module this file imports when it runs, at the top or in a function.
+
+    Imports under `if TYPE_CHECKING:` are left out: they never run. The engine's own units
+    (command handlers, undo) name the `Engine` type that way, because they act on it.
+    """
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    pending: list[ast.AST] = [ast.parse(path.read_text())]
+    while pending:
+        node = pending.pop()
+        if _is_type_checking(node):
+            continue
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             if node.module.startswith("floorcoach"):
                 found.add(node.module)
                 found.update(f"{node.module}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.startswith("floorcoach"))
+        pending.extend(ast.iter_child_nodes(node))
     return found
 
 

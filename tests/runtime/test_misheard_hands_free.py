@@ -22,8 +22,8 @@ from floorcoach.commands import Intent, ListenContext, Reply, parse, spoken_tabl
 from floorcoach.content.catalog import Catalog
 from floorcoach.runtime.audio_sim import AudioSimResult, run_on_audio_clock
 from floorcoach.runtime.demo import USER_VOICE, DemoLine, DemoUser, _after_question, _in_phase
-from floorcoach.session.engine import DENY_WORD
 from floorcoach.session.events import Phase
+from floorcoach.session.red_flag_check import DENY_WORD
 
 
 @cache

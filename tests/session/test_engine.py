@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
 
 from floorcoach.commands import Command, Intent, Location, RedFlag
 from floorcoach.content.catalog import Catalog, LoadedRoutine, load_library, load_routine
-from floorcoach.session.counting import MIN_GAP_SECONDS, hold_countdown
+from floorcoach.session.counting import MIN_GAP_SECONDS, hold_countdown, spoken_minutes
 from floorcoach.session.engine import Engine
 from floorcoach.session.events import (
     ChangeSpeech,
@@ -172,7 +173,7 @@ def test_late_ticks_do_not_move_the_schedule(shapes: LoadedRoutine) -> None:
         schedule.append(nxt)
         t = nxt
     # deadlines stay on the grid of the hold's start, not on the late tick times
-    start = engine._running.start  # type: ignore[union-attr]
+    start = engine.running.start  # type: ignore[union-attr]
     for deadline in schedule:
         offset = deadline - start
         assert offset == pytest.approx(round(offset * 2) / 2, abs=1e-9)
@@ -226,7 +227,7 @@ def test_every_input_in_every_phase_gets_an_audible_answer(
         assert heard[0]["command"] == intent.value
         # and the session still runs to its end afterwards
         sim.feed(Tick(sim.now))
-        if sim.engine.paused and sim.engine._pain is None and not sim.engine.finished:
+        if sim.engine.paused and sim.engine.pain.question is None and not sim.engine.finished:
             sim.hear("resume")
         assert sim.run_until(lambda s: s.engine.finished, limit=sim.now + 3000)
 
@@ -286,7 +287,7 @@ def test_unconfirmed_stop_carries_on(shapes: LoadedRoutine) -> None:
 
 def test_repeat_says_the_last_instruction_again(shapes: LoadedRoutine) -> None:
     sim = _sim_at(shapes, Phase.INSTRUCT)
-    last = sim.engine._last_instruction
+    last = sim.engine.last_instruction
     effects = sim.hear("say that again")
     assert last in _says(effects)
 
@@ -309,8 +310,8 @@ def test_restart_begins_the_exercise_again(shapes: LoadedRoutine) -> None:
     effects = sim.hear("start over")
     assert "Starting Test stretch again." in _says(effects)
     sim.run_until(lambda s: s.engine.phase is Phase.HOLD)
-    assert sim.engine._perf is not None
-    assert not sim.engine._perf.completed
+    assert sim.engine.perf is not None
+    assert not sim.engine.perf.completed
 
 
 def test_help_lists_what_can_be_said(shapes: LoadedRoutine) -> None:
@@ -380,7 +381,7 @@ def _report_pain(sim: Simulation, level: int | None, location: str | None) -> li
     assert sim.engine.paused
     if level is not None:
         said = _says(sim.hear(str(level)))
-    if location is not None and sim.engine._pain is not None:
+    if location is not None and sim.engine.pain.question is not None:
         said = _says(sim.hear(location))
     return said
 
@@ -402,8 +403,8 @@ def test_pain_at_every_level_and_location(shapes: LoadedRoutine, level: int, loc
         assert decision["hold_seconds"] == 21  # 30 s cut by 30 %
         # two holds on each side became one: said, since every number said must be true
         assert said[0] == "Let's make it gentler: holds of 21 seconds, once on each side."
-        assert sim.engine._perf is not None
-        assert sim.engine._perf.hold_seconds == 21
+        assert sim.engine.perf is not None
+        assert sim.engine.perf.hold_seconds == 21
     else:
         assert decision["decision"] == "continue"
         assert said[0] == "Okay. Ease into it, and only go as far as is comfortable."
@@ -427,7 +428,7 @@ def test_reduce_cuts_reps_and_slows_the_tempo(shapes: LoadedRoutine) -> None:
     sim = _sim_at(shapes, Phase.REP, "tilt")
     said = _report_pain(sim, 5, "my back")
     assert said[0] == "Let's make it gentler: four reps with a slower count."
-    perf = sim.engine._perf
+    perf = sim.engine.perf
     assert perf is not None
     assert (perf.reps, perf.tempo_seconds) == (4, 3.0)
 
@@ -496,13 +497,17 @@ def test_red_flag_phrases_typed_or_said(shapes: LoadedRoutine) -> None:
 
 
 def test_engine_takes_no_clock_of_its_own(shapes: LoadedRoutine) -> None:
-    engine = Engine(shapes)
+    engine = Engine(shapes, announce_duration=False)
     engine.handle(Tick(0.0))
     assert engine.next_deadline() is None  # nothing happens until Start
-    source = Path(Engine.__module__.replace(".", "/") + ".py")
-    text = (Path(__file__).parents[2] / "src" / source).read_text()
-    for forbidden in ("import time", "monotonic(", "sleep(", "sounddevice", "datetime"):
-        assert forbidden not in text
+    session = Path(__file__).parents[2] / "src" / "floorcoach" / "session"
+    modules = sorted(session.glob("*.py"))
+    assert session / "engine.py" in modules
+    assert session / "pain_dialogue.py" in modules
+    for module in modules:
+        text = module.read_text()
+        for forbidden in ("import time", "monotonic(", "sleep(", "sounddevice", "datetime"):
+            assert forbidden not in text, f"{module.name} uses {forbidden}"
 
 
 def test_rest_between_exercises_names_the_next_one(shapes: LoadedRoutine) -> None:
@@ -571,7 +576,7 @@ def _engine_sim(loaded: LoadedRoutine, **options: object) -> Simulation:
 
 def test_saying_resume_at_the_start_carries_on_where_it_stopped(shapes: LoadedRoutine) -> None:
     sim = _engine_sim(shapes, resume_offer=1)
-    sim.run_until(lambda s: s.engine._waiting_for() == "resume_offer")
+    sim.run_until(lambda s: s.engine.waiting_for() == "resume_offer")
     assert sim.engine.listen_context == "confirm"
     assert _says(sim.hear("resume"))[0] == "Carrying on from Test lift."
     run = sim.finish()
@@ -596,7 +601,7 @@ def test_the_next_day_answer_replans_the_session(shapes: LoadedRoutine) -> None:
         return shapes, ["You said worse, so today is gentler."]
 
     sim = _engine_sim(shapes, ask_feeling=True, on_feeling=planner)
-    sim.run_until(lambda s: s.engine._waiting_for() == "feeling")
+    sim.run_until(lambda s: s.engine.waiting_for() == "feeling")
     assert sim.engine.listen_context == "feeling"
     assert _says(sim.hear("a bit worse"))[0] == "Thanks. Worse, noted."
     run = sim.finish()
@@ -612,3 +617,75 @@ def test_how_am_i_doing_is_answered_from_history(shapes: LoadedRoutine) -> None:
     sim = _engine_sim(shapes)
     sim.run_until(lambda s: s.engine.phase is Phase.HOLD)
     assert _says(sim.hear("how am I doing"))[0] == "I don't have any history to go on yet."
+
+
+# ---------------------------------------------------------------- the day's length, said
+
+
+SPOKEN_LENGTH: dict[str, str] = {
+    "core-routine": "about 14 minutes",
+    "first-week": "about 14 minutes",
+    "quick-test": "about 3 minutes",
+    "strengthening": "about 13 minutes",
+    "stretch-by-region": "about 20 minutes",
+    "walk": "about 11 minutes",
+}
+"""What each shipped routine announced before the engine stopped dry-running itself (#17).
+
+Update a value with the routine it belongs to; a change here with no routine change is a
+change in the estimate."""
+
+
+def _announced(loaded: LoadedRoutine, start_index: int = 0) -> str:
+    sim = Simulation(loaded, announce_duration=True, start_index=start_index)
+    today = next(t for t in sim.finish().said() if t.startswith(("Today:", "Nothing more")))
+    return today.rsplit("It takes ", 1)[1].removesuffix(".")
+
+
+@pytest.mark.parametrize("name", sorted(SPOKEN_LENGTH))
+def test_the_announced_length_of_each_shipped_routine_is_unchanged(name: str) -> None:
+    assert set(SPOKEN_LENGTH) == set(Catalog.load().routine_ids())
+    assert _announced(Catalog.load().find(name)) == SPOKEN_LENGTH[name]
+
+
+@pytest.mark.parametrize("start_index", [0, 1, 3])
+def test_the_announced_length_is_a_dry_run_from_where_the_day_starts(
+    shapes: LoadedRoutine, start_index: int
+) -> None:
+    seconds = dry_run(shapes, start_index=start_index).total_seconds
+    assert _announced(shapes, start_index) == spoken_minutes(seconds)
+
+
+def test_announcing_the_length_needs_an_estimate(shapes: LoadedRoutine) -> None:
+    with pytest.raises(ValueError, match="estimate_seconds"):
+        Engine(shapes)
+    asked: list[tuple[str, int]] = []
+
+    def estimate(loaded: LoadedRoutine, start_index: int) -> float:
+        asked.append((loaded.routine.id, start_index))
+        return 125.0
+
+    sim = Simulation(shapes, engine=Engine(shapes, estimate_seconds=estimate, start_index=1))
+    assert "Today: test lift, test tilt, and test walk. It takes about 2 minutes." in (
+        sim.finish().said()
+    )
+    assert asked == [("all-shapes", 1)]
+
+
+def test_no_session_module_imports_the_simulation_but_simulate_itself() -> None:
+    session = Path(__file__).parents[2] / "src" / "floorcoach" / "session"
+    for module in session.glob("*.py"):
+        if module.name == "simulate.py":
+            continue
+        tree = ast.parse(module.read_text())
+        imported = {
+            node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module is not None
+        } | {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        }
+        assert "floorcoach.session.simulate" not in imported, module.name

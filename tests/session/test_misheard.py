@@ -23,7 +23,6 @@ from floorcoach.commands import (
     spoken_table,
 )
 from floorcoach.content.catalog import LoadedRoutine, load_library, load_routine
-from floorcoach.session.engine import DENY_WORD, RED_FLAG_QUESTIONS, UNDO_SECONDS
 from floorcoach.session.events import (
     CueKind,
     InputSource,
@@ -34,7 +33,9 @@ from floorcoach.session.events import (
     SessionEnded,
     StopSpeech,
 )
+from floorcoach.session.red_flag_check import DENY_WORD, RED_FLAG_QUESTIONS
 from floorcoach.session.simulate import Simulation
+from floorcoach.session.undo import UNDO_SECONDS
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "engine"
 VOICE = InputSource.VOICE
@@ -108,14 +109,14 @@ def test_next_by_voice_can_be_taken_back_to_the_same_moment(
 def test_undo_keeps_what_was_already_done(shapes: LoadedRoutine) -> None:
     sim = _at_hold(shapes)
     sim.run_until(lambda s: s.engine.phase is Phase.SWITCH_SIDE)
-    perf = sim.engine._perf
+    perf = sim.engine.perf
     assert perf is not None
     done = set(perf.completed)
     assert len(done) == 2  # both holds on the left
     sim.hear("next", source=VOICE)
     sim.hear("go back", source=VOICE)
-    assert sim.engine._perf is not None
-    assert sim.engine._perf.completed == done
+    assert sim.engine.perf is not None
+    assert sim.engine.perf.completed == done
 
 
 def test_go_back_after_the_window_is_previous(shapes: LoadedRoutine) -> None:
@@ -125,8 +126,8 @@ def test_go_back_after_the_window_is_previous(shapes: LoadedRoutine) -> None:
     said = _says(sim.hear("go back", source=VOICE))
     assert said[0] == "Going back to Test stretch. Say go back to return to Test lift."
     assert sim.engine.exercise_id == "stretch"
-    assert sim.engine._perf is not None
-    assert not sim.engine._perf.completed  # started again from its beginning
+    assert sim.engine.perf is not None
+    assert not sim.engine.perf.completed  # started again from its beginning
     assert not _records(sim, "undo")
 
 
@@ -136,8 +137,8 @@ def test_typed_next_offers_no_undo(shapes: LoadedRoutine) -> None:
     assert _says(sim.hear("no"))[0] == "Okay."
     assert sim.engine.exercise_id == "lift"
     sim.hear("go back")
-    assert sim.engine._perf is not None
-    assert not sim.engine._perf.completed
+    assert sim.engine.perf is not None
+    assert not sim.engine.perf.completed
     assert not _records(sim, "undo")
 
 
@@ -166,7 +167,7 @@ def test_previous_by_voice_can_be_taken_back(shapes: LoadedRoutine) -> None:
 def test_undo_during_an_instruction_says_it_again(shapes: LoadedRoutine) -> None:
     sim = Simulation(shapes)
     sim.run_until(lambda s: s.engine.phase is Phase.INSTRUCT and s.engine.exercise_id == "stretch")
-    instruction = sim.engine._last_instruction
+    instruction = sim.engine.last_instruction
     sim.hear("next", source=VOICE)
     said = _says(sim.hear("go back", source=VOICE))
     assert said == ["Back to Test stretch.", instruction]
@@ -311,14 +312,14 @@ def test_a_misheard_red_flag_during_the_pain_question_goes_back_to_it(
 ) -> None:
     sim = _at_hold(shapes, seconds=10.0)
     sim.hear("that hurts", source=VOICE)
-    deadline = sim.engine._pain.deadline  # type: ignore[union-attr]
+    deadline = sim.engine.pain.question.deadline  # type: ignore[union-attr]
     _red_flag(sim)
     sim.advance(3.0)
     said = _says(sim.hear("no", source=VOICE))
     assert said == ["Sorry, I misheard. How bad is it, from 0 to 10?"]
     assert sim.engine.listen_context == "pain_level"
-    assert sim.engine._pain is not None
-    assert sim.engine._pain.deadline == pytest.approx(deadline + 3.0)
+    assert sim.engine.pain.question is not None
+    assert sim.engine.pain.question.deadline == pytest.approx(deadline + 3.0)
     sim.hear("four", source=VOICE)
     assert sim.engine.listen_context == "pain_location"
 
@@ -328,7 +329,7 @@ def test_a_misheard_red_flag_during_an_instruction_says_it_again(
 ) -> None:
     sim = Simulation(shapes)
     sim.run_until(lambda s: s.engine.phase is Phase.INSTRUCT)
-    instruction = sim.engine._last_instruction
+    instruction = sim.engine.last_instruction
     _red_flag(sim)
     sim.advance(2.0)
     assert _says(sim.hear("no", source=VOICE)) == ["Sorry, I misheard.", instruction]
@@ -470,9 +471,9 @@ def test_the_question_asks_for_no_only_when_the_grammar_has_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from floorcoach import commands
-    from floorcoach.session import engine
+    from floorcoach.session import red_flag_check
 
-    assert engine._deny_word() == "no"  # the shipped grammar hears "no" (the command head)
+    assert red_flag_check._deny_word() == "no"  # the shipped grammar hears "no" (the command head)
     confirm = tuple(p for p in commands.SPOKEN_PHRASES[ListenContext.CONFIRM] if p != "no")
     monkeypatch.setitem(commands.SPOKEN_PHRASES, ListenContext.CONFIRM, confirm)
-    assert engine._deny_word() == "carry on"
+    assert red_flag_check._deny_word() == "carry on"

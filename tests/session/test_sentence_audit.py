@@ -22,8 +22,8 @@ import pytest
 from floorcoach.content.catalog import Catalog, LoadedRoutine
 from floorcoach.content.routine import ExerciseKind, Sides
 from floorcoach.session.counting import number_word
-from floorcoach.session.engine import BREATHING_REMINDER
 from floorcoach.session.events import CueKind, Log, Phase, PlayCue, Priority, Say
+from floorcoach.session.schedules import BREATHING_REMINDER
 from floorcoach.session.simulate import Simulation
 
 LEVELS = range(11)
@@ -603,7 +603,7 @@ def _drive(
     sim = Simulation(loaded)
 
     def reached(s: Simulation) -> bool:
-        return s.engine.phase is phase and (item is None or s.engine._item_index == item)
+        return s.engine.phase is phase and (item is None or s.engine.item_index == item)
 
     assert sim.run_until(reached), f"never reached {phase}"
     sim.hear("that hurts")

@@ -322,7 +322,7 @@ def test_pain_before_a_resumed_start_plans_the_exercise_resumed_at(shapes: Loade
     from floorcoach.session.engine import Engine
 
     sim = Simulation(shapes, engine=Engine(shapes, announce_duration=False, resume_offer=1))
-    sim.run_until(lambda s: s.engine._waiting_for() == "resume_offer")
+    sim.run_until(lambda s: s.engine.waiting_for() == "resume_offer")
     sim.hear("that hurts")
     sim.hear("five")
     assert _says(sim.hear("my back"))[0] == (

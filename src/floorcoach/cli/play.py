@@ -21,7 +21,7 @@ from floorcoach.runtime.config_save import speech_change_saver
 from floorcoach.runtime.runtime import EventLog, Runtime, ScaledClock, read_lines_into
 from floorcoach.runtime.text_output import PrintedSpeech
 from floorcoach.session.engine import Engine
-from floorcoach.session.simulate import dry_run
+from floorcoach.session.simulate import dry_run, estimate_total_seconds
 from floorcoach.session.views import make_view
 from floorcoach.store.session_link import HistoryLink
 
@@ -204,7 +204,13 @@ def run_session(
         loaded, options = plan.loaded, plan.options
         if resume_point is not None:
             link.resume_now(resume_point)
-    engine = Engine(loaded, rate_wpm=args.rate_wpm, volume=args.volume, **options)
+    engine = Engine(
+        loaded,
+        rate_wpm=args.rate_wpm,
+        volume=args.volume,
+        estimate_seconds=estimate_total_seconds,
+        **options,
+    )
     view = make_view(
         args.display,
         names={item.exercise.id: item.exercise.name for item in loaded.items},

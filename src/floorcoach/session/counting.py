@@ -84,3 +84,20 @@ def hold_countdown(hold_seconds: float) -> list[tuple[float, str]]:
         if offset >= MIN_GAP_SECONDS - 1 and nearest_later - offset >= MIN_GAP_SECONDS:
             kept.append((offset, text))
     return sorted(kept) + marks
+
+
+def join_words(words: list[str]) -> str:
+    """'a', 'a and b', 'a, b, and c'."""
+    if len(words) <= 2:
+        return " and ".join(words)
+    return ", ".join(words[:-1]) + f", and {words[-1]}"
+
+
+def counted(n: int, noun: str) -> str:
+    """'one rep', 'three reps'."""
+    return f"{number_word(n)} {noun}{'' if n == 1 else 's'}"
+
+
+def times_word(n: int) -> str:
+    """'once', 'twice', 'three times'."""
+    return {1: "once", 2: "twice"}.get(n, f"{number_word(n)} times")

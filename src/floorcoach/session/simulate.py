@@ -9,6 +9,7 @@ from typing import Any, Final
 from floorcoach.commands import Intent, parse
 from floorcoach.content.catalog import LoadedRoutine
 from floorcoach.session.counting import estimate_speech_seconds
+from floorcoach.session.engine import DEFAULT_RATE_WPM, Engine
 from floorcoach.session.events import (
     ChangeSpeech,
     Effect,
@@ -121,16 +122,15 @@ class Simulation:
         *,
         rate_wpm: int = 150,
         announce_duration: bool = False,
-        engine: Any = None,
+        engine: Engine | None = None,
         duration: Callable[[str, int], float] | None = None,
         start_index: int = 0,
     ) -> None:
-        from floorcoach.session.engine import Engine
-
         self.engine = engine or Engine(
             loaded,
             rate_wpm=rate_wpm,
             announce_duration=announce_duration,
+            estimate_seconds=estimate_total_seconds if announce_duration else None,
             start_index=start_index,
         )
         self._rate = rate_wpm
@@ -268,3 +268,13 @@ def dry_run(
         if intent is not None and not sim.engine.finished:
             sim.hear(line.text, intent)
     return sim.finish()
+
+
+def estimate_total_seconds(
+    loaded: LoadedRoutine, start_index: int = 0, *, rate_wpm: int = DEFAULT_RATE_WPM
+) -> float:
+    """How long the routine takes from `start_index`, from a dry run with estimated speech.
+
+    The engine's `estimate_seconds` for the duration said in the day's plan.
+    """
+    return dry_run(loaded, rate_wpm=rate_wpm, start_index=start_index).total_seconds

@@ -3,7 +3,7 @@
 Why: the grammar decoder forces almost any short utterance onto some phrase, so every segment
 it maps to a command is checked by a second opinion. The first second opinion (the phrase
 verifier) was trained from scratch on synthesizers and turned recorded people down. This one
-reads Google's speech embedding (audio/listening/speech_embedding.py, trained on real speech) and is a
+reads Google's speech embedding (listening/speech_embedding.py, trained on real speech) and is a
 one-hidden-layer network trained by `scripts/train_command_head` on synthetic voices saying
 every phrase, the recorded people we have, and a lot of recorded ordinary speech labelled
 "not a command". Its answer has the same shape as the verifier's (`Verdict`), so the

@@ -3,7 +3,7 @@
 Why: the general recognizer has learned what most people sound like; some people it hears
 badly, and a phrase of the user's own ("hang on", said their way) is not in its grammar at
 all. `floorcoach enroll` records each phrase three times; here a segment is compared with those
-examples in the speech-embedding space (audio/listening/speech_embedding.py, trained on real speech):
+examples in the speech-embedding space (listening/speech_embedding.py, trained on real speech):
 the cosine distance from the segment's summary to each enrolled phrase's prototype (the mean
 of its examples). Nothing is trained, so enrolling or teaching a phrase takes effect at once.
 

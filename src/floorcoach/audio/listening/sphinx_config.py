@@ -50,7 +50,7 @@ class SphinxConfig:
     verifier: bool = True
     """Check each segment with a second opinion: the command head or the phrase verifier."""
     second_opinion: str = "head"
-    """"head": the command head on a real-speech embedding (audio/listening/command_head.py), deciding
+    """"head": the command head on a real-speech embedding (listening/command_head.py), deciding
     with the decoder by `head_rule`; "verifier": the phrase verifier trained on synthesizers
     only (audio/listening/phrase_verifier.py), deciding by the thresholds below."""
     head_rule: HeadRule = field(default_factory=HeadRule)

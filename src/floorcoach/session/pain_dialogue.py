@@ -1,0 +1,548 @@
+"""The pain dialogue: how bad, where, and what the pain rules make of the answer.
+
+"That hurts" stops the clock and asks the level (0 to 10) and the place (back or down the
+leg), unless it was said with them. The answer decides, by the item's pain rules: carry on
+gently, reduce the numbers, switch to the easier variant, or skip (also when the exercise
+has hurt before today). Before the first exercise the decision is a plan for it. A place
+said soon after a decision may make it stricter, never gentler.
+
+The decisions themselves are pure functions (`decide_on_exercise`, `decide_before_start`);
+`PainDialogue` holds the conversation and carries decisions out through `PainSession`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Final, Protocol
+
+from floorcoach.commands import Command, Intent, Location
+from floorcoach.content.catalog import LoadedRoutine, ResolvedItem
+from floorcoach.content.routine import Exercise, PainRules
+from floorcoach.session.events import Phase, Priority
+from floorcoach.session.outbox import Outbox
+from floorcoach.session.step_planning import cannot_reduce, gentler_plan, reduced_numbers
+from floorcoach.session.steps import Outcome, PauseReason, Performance, RunningStep
+from floorcoach.session.summary import ExerciseRecord
+
+PAIN_FOLLOWUP_SECONDS: Final = 10.0
+"""A location said this soon after a pain decision answers "where?" and the decision is retaken."""
+PAIN_RANKS: Final[dict[str, int]] = {"continue": 0, "reduce": 1, "easier_variant": 2, "skip": 3}
+"""Decisions on pain, gentlest first: a late answer to "where?" may only move up this list."""
+LEVEL_QUESTION: Final = "How bad is it, from 0 to 10?"
+LOCATION_QUESTION: Final = "Is it in your back, or spreading down your leg?"
+
+
+@dataclass
+class PainQuestion:
+    """The open question: what is known so far and when to stop waiting for the rest."""
+
+    level: int | None
+    location: Location | None
+    deadline: float
+    asking: str = "level"
+    """'level' or 'location'."""
+
+    @property
+    def text(self) -> str:
+        return LEVEL_QUESTION if self.asking == "level" else LOCATION_QUESTION
+
+
+@dataclass
+class PainFollowup:
+    """The last pain decision, open for a while to a late answer to "where?"."""
+
+    until: float
+    level: int
+    location: Location | None
+    report: dict[str, Any]
+    decision: str
+    item_index: int | None
+    """The routine item decided on; None before the first exercise."""
+
+
+@dataclass
+class StartPlan:
+    """What pain reported before the first exercise does to it, applied when it opens."""
+
+    index: int
+    decision: str
+    variant: Exercise | None = None
+    hold_seconds: float = 0.0
+    reps: int = 0
+    tempo_seconds: float = 0.0
+
+    def apply(self, perf: Performance, record: ExerciseRecord) -> None:
+        """Make the opening exercise what was planned (a variant is already in `perf`)."""
+        if self.variant is not None:
+            record.outcome = Outcome.EASIER_VARIANT
+            record.done_as = self.variant.id
+        elif self.decision == "reduce":
+            perf.hold_seconds, perf.reps = self.hold_seconds, self.reps
+            perf.tempo_seconds = self.tempo_seconds
+            perf.outcome = record.outcome = Outcome.REDUCED
+
+
+@dataclass(frozen=True)
+class PainDecision:
+    """A decision as said and logged, with what it changes."""
+
+    decision: str
+    """'continue', 'reduce', 'easier_variant' or 'skip'."""
+    said: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    """Logged after decision and said, in this order."""
+    variant: Exercise | None = None
+    numbers: tuple[float, int, float] | None = None
+    """Reduce: the new hold seconds, reps and tempo seconds."""
+
+
+# ---------------------------------------------------------------- the rules, pure
+
+
+def pain_choice(level: int, location: Location | None, rules: PainRules) -> str:
+    """'severe' (easier variant or skip), 'reduce' or 'continue', by the pain rules."""
+    spreading = location is Location.LEG and bool(rules.stop_if_spreads_down_leg)
+    if level > (rules.reduce_max_level or 5) or spreading:
+        return "severe"
+    if level > (rules.ease_max_level or 3):
+        return "reduce"
+    return "continue"
+
+
+def pain_reason(level: int, location: Location | None, rules: PainRules) -> tuple[str, str]:
+    """The reason for easing off, as said ("With pain at 7,") and as logged."""
+    if location is Location.LEG and rules.stop_if_spreads_down_leg:
+        return "With pain spreading down your leg,", "spreading"
+    return f"With pain at {level},", "severe"
+
+
+def decision_rank(choice: str, has_easier: bool) -> int:
+    """Where a choice lands on PAIN_RANKS ('severe': the variant if there is one, else skip)."""
+    if choice == "severe":
+        return PAIN_RANKS["easier_variant" if has_easier else "skip"]
+    return PAIN_RANKS[choice]
+
+
+def exercise_begun(perf: Performance, running: RunningStep | None) -> bool:
+    """Whether any of the exercise has been done (a hold or rep begun or finished)."""
+    counting = running is not None and running.step.phase in (Phase.HOLD, Phase.REP, Phase.WALK)
+    return bool(perf.completed) or counting
+
+
+def decide_on_exercise(
+    perf: Performance,
+    level: int,
+    location: Location | None,
+    *,
+    repeated: bool,
+    easier: Exercise | None,
+    begun: bool,
+    lead: str = "",
+) -> PainDecision:
+    """What pain during an exercise does to it.
+
+    repeated: it has hurt often enough today to skip. easier: its easier variant, if any.
+    begun: some of it has been done. lead: said first ("Thanks. " for a late answer).
+    """
+    if repeated:
+        return PainDecision(
+            "skip",
+            lead + "This exercise has hurt twice now, so we'll skip it for the rest of today.",
+            {"reason": "repeated_pain"},
+        )
+    rules = perf.rules
+    choice = pain_choice(level, location, rules)
+    if choice == "severe":
+        opening, reason = pain_reason(level, location, rules)
+        return _ease_off(opening, reason, easier=easier, begun=begun, lead=lead)
+    if choice == "reduce":
+        ex = perf.exercise
+        reduced = reduced_numbers(ex, perf.hold_seconds, perf.reps, perf.tempo_seconds, rules)
+        if reduced is None:
+            opening = f"This one {cannot_reduce(ex)}, so"
+            return _ease_off(opening, "cannot_reduce", easier=easier, begun=begun, lead=lead)
+        hold, reps, tempo = reduced
+        return PainDecision(
+            "reduce",
+            f"{lead}Let's make it gentler: {gentler_plan(ex, perf, hold, reps, tempo)}.",
+            {
+                "reason": "moderate",
+                "hold_seconds": hold,
+                "reps": reps,
+                "tempo_seconds": round(tempo, 2),
+            },
+            numbers=reduced,
+        )
+    return PainDecision(
+        "continue",
+        lead + "Okay. Ease into it, and only go as far as is comfortable.",
+        {"reason": "mild"},
+    )
+
+
+def _ease_off(
+    opening: str, reason: str, *, easier: Exercise | None, begun: bool, lead: str
+) -> PainDecision:
+    """Switch to the easier variant, or skip the exercise when there is none."""
+    if easier is not None:
+        if reason == "cannot_reduce":
+            action = f"let's switch to the easier {easier.name}."
+        elif begun:
+            action = f"let's stop this one and switch to the easier {easier.name}."
+        else:
+            action = f"let's do the easier {easier.name} instead."
+        return PainDecision(
+            "easier_variant",
+            f"{lead}{opening} {action}",
+            {"reason": reason, "variant": easier.id},
+            variant=easier,
+        )
+    if reason == "cannot_reduce":
+        action = "let's skip it for today."
+    else:
+        action = "let's skip this exercise for today. I'll note it for next time."
+    return PainDecision("skip", f"{lead}{opening} {action}", {"reason": reason})
+
+
+def decide_before_start(
+    loaded: LoadedRoutine,
+    index: int | None,
+    level: int,
+    location: Location | None,
+    *,
+    lead: str = "",
+) -> tuple[PainDecision, StartPlan | None]:
+    """Pain before the first exercise: what the exercise at `index` will be when it opens."""
+    if index is None:
+        return PainDecision("continue", lead + "Thanks for telling me.", {"reason": "mild"}), None
+    item = loaded.items[index]
+    ex, rules = item.exercise, item.pain_rules
+    choice = pain_choice(level, location, rules)
+    if choice == "severe":
+        opening, reason = pain_reason(level, location, rules)
+        return _start_ease_off(loaded, index, opening, reason, lead=lead)
+    if choice == "reduce":
+        reduced = reduced_numbers(ex, ex.hold_seconds, ex.reps, ex.tempo_seconds, rules)
+        if reduced is None:
+            opening = f"{ex.name} {cannot_reduce(ex)}, so"
+            return _start_ease_off(loaded, index, opening, "cannot_reduce", lead=lead)
+        hold, reps, tempo = reduced
+        plan = gentler_plan(ex, Performance.of(item), hold, reps, tempo)
+        fields = {
+            "reason": "moderate",
+            "index": index,
+            "hold_seconds": hold,
+            "reps": reps,
+            "tempo_seconds": round(tempo, 2),
+        }
+        decision = PainDecision("reduce", f"{lead}Let's make {ex.name} gentler: {plan}.", fields)
+        return decision, StartPlan(index, "reduce", None, hold, reps, tempo)
+    said = lead + "Thanks for telling me. Go gently, and say that hurts at any time."
+    return PainDecision("continue", said, {"reason": "mild"}), None
+
+
+def _start_ease_off(
+    loaded: LoadedRoutine, index: int, opening: str, reason: str, *, lead: str
+) -> tuple[PainDecision, StartPlan]:
+    items = loaded.items
+    name = items[index].exercise.name
+    easier = loaded.variant(items[index].exercise, "easier")
+    if easier is not None:
+        said = f"{lead}{opening} we'll start with the easier {easier.name} instead of {name}."
+        fields = {"reason": reason, "variant": easier.id, "index": index}
+        return PainDecision("easier_variant", said, fields), StartPlan(
+            index, "easier_variant", easier
+        )
+    then = f" and start with {items[index + 1].exercise.name}" if index + 1 < len(items) else ""
+    said = f"{lead}{opening} we'll skip {name} today{then}."
+    return PainDecision("skip", said, {"reason": reason, "index": index}), StartPlan(index, "skip")
+
+
+# ---------------------------------------------------------------- the conversation
+
+
+class PainSession(Protocol):
+    """What the pain dialogue sees of the session and may do to it."""
+
+    now: float
+    loaded: LoadedRoutine
+    perf: Performance | None
+    """The exercise being played (None before the first)."""
+    running: RunningStep | None
+    records: list[ExerciseRecord]
+
+    @property
+    def rules(self) -> PainRules: ...
+
+    def upcoming_index(self) -> int | None: ...
+
+    def pause(self, reason: PauseReason) -> None: ...
+
+    def drop_pause(self) -> None:
+        """Take the clock off pause without resuming what was stopped (it is replaced)."""
+
+    def resume(self, *, announce: bool = True) -> None: ...
+
+    def where_text(self) -> str: ...
+
+    def swap_variant(self, variant: Exercise, outcome: Outcome) -> None: ...
+
+    def leave_exercise(self) -> None: ...
+
+    def rebuild(self) -> None:
+        """Re-plan what is left of the exercise (after its numbers changed) and start it."""
+
+    def reissue_if_instruction(self) -> None: ...
+
+
+class PainDialogue:
+    """Pain reported in a session: the questions, the decisions, and what is remembered."""
+
+    def __init__(self, session: PainSession, out: Outbox) -> None:
+        self._session = session
+        self._out = out
+        self.question: PainQuestion | None = None
+        self.followup: PainFollowup | None = None
+        self.start_plan: StartPlan | None = None
+        self.start_pain: tuple[int, Location | None] | None = None
+        """The last pain reported before the first exercise (replanned if the start moves)."""
+        self.counts: Counter[str] = Counter()
+        """Pain reports per exercise today."""
+        self.skip_for_session: set[str] = set()
+        self.reports: list[dict[str, Any]] = []
+
+    @property
+    def deadline(self) -> float | None:
+        """When an unanswered question is taken as moderate pain."""
+        return self.question.deadline if self.question is not None else None
+
+    def report(self, level: int | None, location: Location | None = None) -> None:
+        """Pain reported (with its level or place, if said): stop and ask what is missing."""
+        session = self._session
+        session.pause(PauseReason.PAIN)
+        self.followup = None
+        deadline = session.now + float(session.rules.answer_timeout_seconds or 20)
+        self.question = PainQuestion(level, location, deadline)
+        self._out.log("pain_reported", level=level, location=location)
+        if level is not None and self._decides_at_once(level):
+            self._decide()
+            return
+        if level is None:
+            self._out.say(
+                "Let's stop for a moment. How bad is it, from 0 to 10?", Priority.RESPONSE
+            )
+        else:
+            self._ask_location()
+
+    def answer(self, intent: Intent) -> bool:
+        """Take an answer to the open question; False when the words were something else."""
+        question = self.question
+        assert question is not None
+        out = self._out
+        if intent.number is not None and intent.command in (None, Command.PAIN):
+            question.level = intent.number
+            out.stop_speech()
+            if question.location is not None or self._decides_at_once(question.level):
+                self._decide()
+            else:
+                self._ask_location()
+            return True
+        if intent.location is not None:
+            question.location = intent.location
+            out.stop_speech()
+            if question.level is not None or intent.location is Location.LEG:
+                self._decide()
+            else:
+                question.asking = "level"
+                out.say("And how bad, from 0 to 10?", Priority.RESPONSE)
+            return True
+        if intent.command is Command.PAIN:
+            out.respond(LEVEL_QUESTION)
+            return True
+        if intent.command is Command.RESUME:
+            # "I'm fine, carry on": treat as mild
+            question.level = question.level if question.level is not None else 0
+            question.location = question.location or Location.BACK
+            self._decide()
+            return True
+        if intent.command in (Command.REPEAT, Command.HELP):
+            out.respond(question.text)
+            return True
+        if intent.command is Command.PAUSE:
+            out.respond("We're stopped. Tell me how bad it is, from 0 to 10.")
+            return True
+        return False
+
+    def check_deadline(self) -> None:
+        """No answer in time: take it as moderate pain and go gently."""
+        question = self.question
+        if question is None or self._session.now < question.deadline:
+            return
+        self._out.log("pain_no_answer", asking=question.asking)
+        if question.level is None:
+            question.level = self._session.rules.reduce_max_level
+        self._out.say(
+            "I didn't hear an answer, so I'll treat it as moderate and go gently.",
+            Priority.RESPONSE,
+        )
+        self._decide()
+
+    def plan_start(self, level: int, location: Location | None, *, lead: str = "") -> str:
+        """Pain before the first exercise: decide now what the first exercise will be."""
+        self.start_plan = None
+        self.start_pain = (level, location)
+        session = self._session
+        decision, plan = decide_before_start(
+            session.loaded, session.upcoming_index(), level, location, lead=lead
+        )
+        self.start_plan = plan
+        self._announce(decision)
+        return decision.decision
+
+    def take_start_plan(self, index: int) -> StartPlan | None:
+        """The plan for the item opening now, if any; any plan is used up either way."""
+        plan = self.start_plan if self.start_plan and self.start_plan.index == index else None
+        self.start_plan = None
+        return plan
+
+    def late_location(self, location: Location) -> bool:
+        """A location said soon after a pain decision answers "where?"; False if too late."""
+        session, out = self._session, self._out
+        followup = self.followup
+        if followup is None or session.now > followup.until + 1e-9:
+            return False
+        self.followup = None
+        place = "Down your leg" if location is Location.LEG else "In your back"
+        if location is not followup.location:
+            followup.report["location"] = location.value
+            out.log("pain", level=followup.level, location=location.value, corrected=True)
+        perf = session.perf
+        before_start = followup.item_index is None and perf is None
+        on_same = perf is not None and followup.item_index in (None, perf.item.index)
+        decided = PAIN_RANKS[followup.decision]
+        if before_start:
+            item = session.loaded.items[session.upcoming_index() or 0]
+            if self._rank(pain_choice(followup.level, location, item.pain_rules), item) > decided:
+                out.stop_speech()
+                self.plan_start(followup.level, location, lead="Thanks. ")
+                session.reissue_if_instruction()  # the welcome line that was cut off
+                return True
+        elif on_same and perf is not None and followup.decision != "skip":
+            choice = pain_choice(followup.level, location, perf.rules)
+            if self._rank(choice, perf.item) > decided:
+                out.stop_speech()
+                self._act(perf, followup.level, location, repeated=False, lead="Thanks. ")
+                return True
+        stay = (
+            f"we'll stay with {perf.exercise.name}"
+            if on_same and perf is not None and followup.decision != "skip"
+            else "we'll keep to that"
+        )
+        out.respond(f"Thanks. {place}, noted; {stay}.")
+        session.reissue_if_instruction()
+        return True
+
+    # ------------------------------------------------------------ inside
+
+    def _decides_at_once(self, level: int) -> bool:
+        """Severe pain during an exercise stops it without asking where; before one, ask."""
+        session = self._session
+        return session.perf is not None and level > (session.rules.reduce_max_level or 5)
+
+    def _ask_location(self) -> None:
+        question = self.question
+        assert question is not None
+        question.asking = "location"
+        question.deadline = self._session.now + float(
+            self._session.rules.answer_timeout_seconds or 20
+        )
+        self._out.say(LOCATION_QUESTION, Priority.RESPONSE)
+
+    def _decide(self) -> None:
+        question = self.question
+        assert question is not None
+        self.question = None
+        session = self._session
+        rules = session.rules
+        level = question.level if question.level is not None else rules.reduce_max_level or 5
+        perf = session.perf
+        report = {
+            "t": round(session.now, 3),
+            "level": level,
+            "location": question.location.value if question.location else None,
+            "exercise": perf.exercise.id if perf else None,
+        }
+        self.reports.append(report)
+        self._out.log("pain", level=level, location=report["location"])
+        self._out.stop_speech()
+        if perf is None:
+            decision = self.plan_start(level, question.location)
+            session.resume(announce=False)
+        else:
+            session.records[perf.item.index].pain_reports += 1
+            self.counts[perf.item.exercise.id] += 1
+            repeated = self.counts[perf.item.exercise.id] >= (rules.skip_after_reports or 2)
+            decision = self._act(perf, level, question.location, repeated=repeated)
+        self.followup = PainFollowup(
+            session.now + PAIN_FOLLOWUP_SECONDS,
+            level,
+            question.location,
+            report,
+            decision,
+            perf.item.index if perf else None,
+        )
+
+    def _act(
+        self,
+        perf: Performance,
+        level: int,
+        location: Location | None,
+        *,
+        repeated: bool,
+        lead: str = "",
+    ) -> str:
+        """Decide on the exercise in progress and carry it out; returns the decision."""
+        session = self._session
+        decision = decide_on_exercise(
+            perf,
+            level,
+            location,
+            repeated=repeated,
+            easier=session.loaded.variant(perf.exercise, "easier"),
+            begun=exercise_begun(perf, session.running),
+            lead=lead,
+        )
+        if repeated:
+            self.skip_for_session.add(perf.item.exercise.id)
+        self._announce(decision)
+        record = session.records[perf.item.index]
+        if decision.decision == "skip":
+            record.outcome = Outcome.SKIPPED
+            session.leave_exercise()
+        elif decision.variant is not None:
+            session.drop_pause()
+            session.swap_variant(decision.variant, Outcome.EASIER_VARIANT)
+        elif decision.numbers is not None:
+            perf.hold_seconds, perf.reps, perf.tempo_seconds = decision.numbers
+            perf.outcome = Outcome.REDUCED
+            if record.outcome is Outcome.NOT_REACHED:
+                record.outcome = Outcome.REDUCED
+            session.drop_pause()
+            # the hold or rep block that hurt starts again, at the new size
+            if session.running is not None:
+                perf.completed -= set(session.running.step.keys)
+            session.rebuild()
+        else:
+            session.resume(announce=False)
+            if session.running is not None:
+                self._out.say(f"Carrying on: {session.where_text()}", Priority.RESPONSE)
+        return decision.decision
+
+    def _announce(self, decision: PainDecision) -> None:
+        self._out.say(decision.said, Priority.RESPONSE)
+        self._out.log("decision", decision=decision.decision, said=decision.said, **decision.fields)
+
+    def _rank(self, choice: str, item: ResolvedItem) -> int:
+        has_easier = self._session.loaded.variant(item.exercise, "easier") is not None
+        return decision_rank(choice, has_easier)

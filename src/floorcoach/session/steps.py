@@ -1,0 +1,155 @@
+"""What a session plan is made of: steps, the actions timed inside them, and the exercise.
+
+Kept apart from the engine so that planning, the pain dialogue, the summary and the engine
+share one vocabulary without importing each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from floorcoach.content.catalog import ResolvedItem
+from floorcoach.content.routine import Exercise, PainRules, Sides
+from floorcoach.session.counting import counted, spoken_seconds
+from floorcoach.session.events import CueKind, Phase, Priority
+
+
+class Outcome(StrEnum):
+    """How an exercise went; stored in the summary and the history."""
+
+    COMPLETED = "completed"
+    REDUCED = "reduced"
+    EASIER_VARIANT = "easier_variant"
+    HARDER_VARIANT = "harder_variant"
+    PARTIAL = "partial"
+    SKIPPED = "skipped"
+    NOT_REACHED = "not_reached"
+
+
+class PauseReason(StrEnum):
+    """Why the clock is stopped."""
+
+    USER = "user"
+    PAIN = "pain"
+    CONFIRM_STOP = "confirm_stop"
+    RED_FLAG = "red_flag"
+
+
+UnitKey = tuple[int, str, int]
+"""(set index, side: '' / 'left' / 'right', rep index): one hold or one rep."""
+
+
+@dataclass(frozen=True)
+class SayStep:
+    """Say something and wait until it has been said."""
+
+    text: str
+    phase: Phase
+    cue_before: CueKind | None = None
+    cue_after: CueKind | None = None
+
+
+@dataclass(frozen=True)
+class TimedStep:
+    """A stretch of clock time with things said at fixed offsets."""
+
+    phase: Phase
+    seconds: float
+    keys: tuple[UnitKey, ...] = ()
+    intro: str | None = None
+    end_cue: CueKind | None = None
+    end_text: str | None = None
+    period_seconds: float = 0.0
+    """Reps only: seconds from one beat to the next."""
+    top_hold_seconds: float = 0.0
+    tag: str = ""
+    """Marks a wait for an answer ('resume_offer', 'feeling'); empty for exercise time."""
+
+
+@dataclass(frozen=True)
+class CallStep:
+    """Work to do when the plan reaches this point (plans that depend on earlier answers)."""
+
+    action: str
+
+
+Step = SayStep | TimedStep | CallStep
+
+
+@dataclass
+class ScheduledAction:
+    """Something done at an offset into a timed step: a count, a cue, units marked done."""
+
+    offset: float
+    text: str | None = None
+    cue: CueKind | None = None
+    complete: tuple[UnitKey, ...] = ()
+    priority: Priority = Priority.COUNT
+    interruptible: bool = False
+
+
+@dataclass
+class RunningStep:
+    """The timed step in progress: when it started and what is still to happen."""
+
+    step: TimedStep
+    start: float
+    actions: list[ScheduledAction]
+    index: int = 0
+
+    @property
+    def end(self) -> float:
+        return self.start + self.step.seconds
+
+    def where(self, at: float) -> str:
+        """Where the step is at time `at`, as said: 'hold, 12 seconds left.'."""
+        phase = self.step.phase
+        if phase is Phase.REP:
+            remaining = self.step.keys[self.beats_done() :]
+            return f"reps, {counted(len(remaining), 'rep')} to go."
+        name = {Phase.HOLD: "hold", Phase.REST: "rest", Phase.WALK: "walk"}.get(phase, "")
+        return f"{name}, {spoken_seconds(max(1.0, self.end - at))} left."
+
+    def beats_done(self) -> int:
+        """Reps counted to the end: each beat after the first closes the rep before it."""
+        done = sum(1 for action in self.actions[: self.index] if action.cue is CueKind.BEAT)
+        return max(0, done - 1)
+
+
+@dataclass
+class Performance:
+    """One exercise as it is being done now, with what has been adapted."""
+
+    item: ResolvedItem
+    exercise: Exercise
+    hold_seconds: float
+    reps: int
+    sets: int
+    tempo_seconds: float
+    completed: set[UnitKey] = field(default_factory=set)
+    outcome: Outcome = Outcome.COMPLETED
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, item: ResolvedItem, exercise: Exercise | None = None) -> Performance:
+        ex = exercise or item.exercise
+        return cls(item, ex, ex.hold_seconds, ex.reps, ex.sets, ex.tempo_seconds)
+
+    @property
+    def rules(self) -> PainRules:
+        return self.item.pain_rules
+
+    def units(self) -> list[UnitKey]:
+        """Every hold or rep in the order they are done."""
+        sides = [""] if self.exercise.sides is Sides.NONE else ["left", "right"]
+        order: list[UnitKey] = []
+        for set_index in range(self.sets):
+            if self.exercise.sides is Sides.ALTERNATE:
+                order.extend((set_index, s, r) for r in range(self.reps) for s in sides)
+            else:
+                order.extend((set_index, s, r) for s in sides for r in range(self.reps))
+        return order
+
+    def remaining(self) -> list[UnitKey]:
+        return [unit for unit in self.units() if unit not in self.completed]

@@ -1,0 +1,425 @@
+"""The pain dialogue on its own: the rules as pure decisions, and the questions and answers
+against a stand-in session that records what the dialogue asks of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from floorcoach.commands import Command, Intent, Location
+from floorcoach.content.catalog import LoadedRoutine, load_library, load_routine
+from floorcoach.content.routine import DEFAULT_PAIN_RULES, Exercise, PainRules
+from floorcoach.session.events import Log, Phase, Say, StopSpeech
+from floorcoach.session.outbox import Outbox
+from floorcoach.session.pain_dialogue import (
+    PAIN_FOLLOWUP_SECONDS,
+    PainDialogue,
+    decide_before_start,
+    decide_on_exercise,
+    decision_rank,
+    exercise_begun,
+    pain_choice,
+    pain_reason,
+)
+from floorcoach.session.steps import (
+    Outcome,
+    PauseReason,
+    Performance,
+    RunningStep,
+    TimedStep,
+)
+from floorcoach.session.summary import ExerciseRecord
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "engine"
+
+
+@pytest.fixture(scope="module")
+def shapes() -> LoadedRoutine:
+    library = load_library(FIXTURES / "exercises.yaml")
+    return load_routine(FIXTURES / "all-shapes.yaml", library)
+
+
+def _perf(shapes: LoadedRoutine, index: int) -> Performance:
+    return Performance.of(shapes.items[index])
+
+
+# ---------------------------------------------------------------- the rules
+
+
+@pytest.mark.parametrize(
+    ("level", "location", "choice"),
+    [
+        (0, None, "continue"),
+        (3, Location.BACK, "continue"),
+        (4, None, "reduce"),
+        (5, Location.BACK, "reduce"),
+        (6, None, "severe"),
+        (1, Location.LEG, "severe"),  # spreading down the leg stops it whatever the level
+    ],
+)
+def test_pain_choice_by_the_default_rules(
+    level: int, location: Location | None, choice: str
+) -> None:
+    assert pain_choice(level, location, DEFAULT_PAIN_RULES) == choice
+
+
+def test_a_routine_can_allow_pain_down_the_leg() -> None:
+    rules = PainRules(ease_max_level=5, stop_if_spreads_down_leg=False)
+    assert pain_choice(5, Location.LEG, rules) == "continue"
+    assert pain_reason(7, Location.LEG, rules) == ("With pain at 7,", "severe")
+    assert pain_reason(2, Location.LEG, DEFAULT_PAIN_RULES) == (
+        "With pain spreading down your leg,",
+        "spreading",
+    )
+
+
+def test_severe_ranks_as_the_variant_when_there_is_one_else_as_skip() -> None:
+    assert decision_rank("severe", True) == decision_rank("easier_variant", False) == 2
+    assert decision_rank("severe", False) == 3
+    assert decision_rank("continue", True) < decision_rank("reduce", True)
+
+
+def test_an_exercise_has_begun_once_a_unit_is_done_or_counting(shapes: LoadedRoutine) -> None:
+    perf = _perf(shapes, 0)
+    assert not exercise_begun(perf, None)
+    resting = RunningStep(TimedStep(Phase.REST, 5), 0.0, [])
+    assert not exercise_begun(perf, resting)
+    assert exercise_begun(perf, RunningStep(TimedStep(Phase.HOLD, 30), 0.0, []))
+    perf.completed.add((0, "left", 0))
+    assert exercise_begun(perf, resting)
+
+
+# ---------------------------------------------------------------- decisions during an exercise
+
+
+def _decide(perf: Performance, level: int, location: Location | None = None, **kw: Any) -> Any:
+    options: dict[str, Any] = {"repeated": False, "easier": None, "begun": False, "lead": ""}
+    options.update(kw)
+    return decide_on_exercise(perf, level, location, **options)
+
+
+def test_severe_pain_switches_to_the_easier_variant(shapes: LoadedRoutine) -> None:
+    perf = _perf(shapes, 0)
+    easier = shapes.variant(perf.exercise, "easier")
+    decision = _decide(perf, 7, easier=easier, begun=True)
+    assert decision.decision == "easier_variant"
+    assert decision.variant is easier
+    assert (
+        decision.said
+        == "With pain at 7, let's stop this one and switch to the easier Gentle stretch."
+    )
+    assert decision.fields == {"reason": "severe", "variant": "gentle-stretch"}
+    before = _decide(perf, 7, easier=easier, begun=False)
+    assert before.said == "With pain at 7, let's do the easier Gentle stretch instead."
+
+
+def test_severe_pain_without_a_variant_skips(shapes: LoadedRoutine) -> None:
+    decision = _decide(_perf(shapes, 2), 2, Location.LEG, lead="Thanks. ")
+    assert decision.decision == "skip"
+    assert decision.said == (
+        "Thanks. With pain spreading down your leg, let's skip this exercise for today. "
+        "I'll note it for next time."
+    )
+    assert decision.fields == {"reason": "spreading"}
+
+
+def test_moderate_pain_reduces_the_numbers_without_changing_them(shapes: LoadedRoutine) -> None:
+    perf = _perf(shapes, 0)
+    decision = _decide(perf, 5)
+    assert decision.decision == "reduce"
+    assert decision.numbers == (21, 1, 4.5)
+    assert decision.said == "Let's make it gentler: holds of 21 seconds, once on each side."
+    assert decision.fields == {
+        "reason": "moderate",
+        "hold_seconds": 21,
+        "reps": 1,
+        "tempo_seconds": 4.5,
+    }
+    assert (perf.hold_seconds, perf.reps) == (30, 2)  # carrying it out is the dialogue's job
+
+
+def test_moderate_pain_with_nothing_left_to_reduce_eases_off(shapes: LoadedRoutine) -> None:
+    gentle = shapes.variant(shapes.items[0].exercise, "easier")
+    assert gentle is not None
+    perf = Performance.of(shapes.items[0], gentle)
+    perf.hold_seconds, perf.reps = gentle.hold_range_seconds[0], 1
+    harder_way_down = Exercise.model_validate(
+        {**gentle.model_dump(), "id": "gentlest", "name": "Gentlest"}
+    )
+    decision = _decide(perf, 4, easier=harder_way_down)
+    assert decision.decision == "easier_variant"
+    assert decision.said == (
+        "This one can't be made any shorter, so let's switch to the easier Gentlest."
+    )
+    assert decision.fields["reason"] == "cannot_reduce"
+    assert (
+        _decide(perf, 4).said == "This one can't be made any shorter, so let's skip it for today."
+    )
+
+
+def test_mild_pain_carries_on_and_repeated_pain_skips(shapes: LoadedRoutine) -> None:
+    perf = _perf(shapes, 1)
+    mild = _decide(perf, 2)
+    assert (mild.decision, mild.fields) == ("continue", {"reason": "mild"})
+    assert mild.said == "Okay. Ease into it, and only go as far as is comfortable."
+    repeated = _decide(perf, 2, repeated=True)
+    assert repeated.decision == "skip"
+    assert repeated.fields == {"reason": "repeated_pain"}
+
+
+# ---------------------------------------------------------------- decisions before the first
+
+
+def test_before_the_start_moderate_pain_plans_a_gentler_first_exercise(
+    shapes: LoadedRoutine,
+) -> None:
+    decision, plan = decide_before_start(shapes, 0, 4, Location.BACK)
+    assert (
+        decision.said == "Let's make Test stretch gentler: holds of 21 seconds, once on each side."
+    )
+    assert decision.fields["index"] == 0
+    assert plan is not None
+    assert (plan.index, plan.decision, plan.hold_seconds, plan.reps) == (0, "reduce", 21, 1)
+
+
+def test_before_the_start_severe_pain_plans_the_variant_or_a_skip(shapes: LoadedRoutine) -> None:
+    decision, plan = decide_before_start(shapes, 0, 8, None)
+    assert decision.said == (
+        "With pain at 8, we'll start with the easier Gentle stretch instead of Test stretch."
+    )
+    assert plan is not None
+    assert plan.variant is not None
+    assert plan.variant.id == "gentle-stretch"
+    decision, plan = decide_before_start(shapes, 2, 8, None)
+    assert decision.said == "With pain at 8, we'll skip Test tilt today and start with Test walk."
+    assert plan is not None
+    assert plan.decision == "skip"
+
+
+def test_before_the_start_mild_pain_or_no_exercise_left_plans_nothing(
+    shapes: LoadedRoutine,
+) -> None:
+    decision, plan = decide_before_start(shapes, 0, 1, Location.BACK)
+    assert plan is None
+    assert decision.said == "Thanks for telling me. Go gently, and say that hurts at any time."
+    decision, plan = decide_before_start(shapes, None, 9, Location.LEG, lead="Thanks. ")
+    assert plan is None
+    assert decision.said == "Thanks. Thanks for telling me."
+
+
+# ---------------------------------------------------------------- the conversation
+
+
+@dataclass
+class FakeSession:
+    """Just what PainSession asks for; records the moves the dialogue makes."""
+
+    loaded: LoadedRoutine
+    perf: Performance | None = None
+    running: RunningStep | None = None
+    now: float = 100.0
+    records: list[ExerciseRecord] = field(default_factory=list)
+    moves: list[Any] = field(default_factory=list)
+    paused: bool = False
+
+    def __post_init__(self) -> None:
+        self.records = [ExerciseRecord(i.index, i.exercise.id) for i in self.loaded.items]
+
+    @property
+    def rules(self) -> PainRules:
+        return self.perf.rules if self.perf else DEFAULT_PAIN_RULES
+
+    def upcoming_index(self) -> int | None:
+        return 0 if self.perf is None else None
+
+    def pause(self, reason: PauseReason) -> None:
+        self.paused = True
+        self.moves.append(("pause", reason))
+
+    def drop_pause(self) -> None:
+        self.paused = False
+        self.moves.append("drop_pause")
+
+    def resume(self, *, announce: bool = True) -> None:
+        self.paused = False
+        self.moves.append(("resume", announce))
+
+    def where_text(self) -> str:
+        return "hold, 10 seconds left."
+
+    def swap_variant(self, variant: Exercise, outcome: Outcome) -> None:
+        self.moves.append(("swap", variant.id, outcome))
+
+    def leave_exercise(self) -> None:
+        self.moves.append("leave")
+
+    def rebuild(self) -> None:
+        self.moves.append("rebuild")
+
+    def reissue_if_instruction(self) -> None:
+        self.moves.append("reissue")
+
+
+def _dialogue(session: FakeSession) -> tuple[PainDialogue, Outbox]:
+    out = Outbox(lambda: (session.now, "hold", None))
+    return PainDialogue(session, out), out
+
+
+def _tell(dialogue: PainDialogue, level: int, location: Location) -> None:
+    """That hurts, this much, here (asked for the place if the level does not decide)."""
+    dialogue.report(level)
+    if dialogue.question is not None:
+        assert dialogue.answer(Intent(location=location))
+
+
+def _said(out: Outbox) -> list[str]:
+    return [e.text for e in out.take() if isinstance(e, Say)]
+
+
+def test_that_hurts_stops_and_asks_how_bad_then_where(shapes: LoadedRoutine) -> None:
+    session = FakeSession(shapes, perf=_perf(shapes, 0))
+    dialogue, out = _dialogue(session)
+    dialogue.report(None)
+    assert session.moves == [("pause", PauseReason.PAIN)]
+    assert _said(out) == ["Let's stop for a moment. How bad is it, from 0 to 10?"]
+    assert dialogue.question is not None
+    assert dialogue.deadline == 120.0  # answer_timeout_seconds
+    assert dialogue.answer(Intent(number=4))
+    assert _said(out) == ["Is it in your back, or spreading down your leg?"]
+    assert dialogue.question.asking == "location"
+    assert not dialogue.answer(Intent(command=Command.NEXT))  # not an answer: the caller's
+    assert dialogue.answer(Intent(location=Location.BACK))
+    assert dialogue.question is None
+    assert _said(out) == ["Let's make it gentler: holds of 21 seconds, once on each side."]
+    perf = session.perf
+    assert perf is not None
+    assert (perf.hold_seconds, perf.reps, perf.outcome) == (21, 1, Outcome.REDUCED)
+    assert session.records[0].outcome is Outcome.REDUCED
+    assert session.records[0].pain_reports == 1
+    assert session.moves[-2:] == ["drop_pause", "rebuild"]
+    assert dialogue.reports == [{"t": 100.0, "level": 4, "location": "back", "exercise": "stretch"}]
+
+
+def test_severe_pain_during_an_exercise_decides_without_asking_where(
+    shapes: LoadedRoutine,
+) -> None:
+    session = FakeSession(shapes, perf=_perf(shapes, 0))
+    dialogue, out = _dialogue(session)
+    dialogue.report(8)
+    assert dialogue.question is None
+    said = _said(out)
+    assert said == ["With pain at 8, let's do the easier Gentle stretch instead."]
+    assert session.moves[-1] == ("swap", "gentle-stretch", Outcome.EASIER_VARIANT)
+
+
+def test_the_hold_that_hurt_is_done_again_at_the_new_size(shapes: LoadedRoutine) -> None:
+    perf = _perf(shapes, 0)
+    perf.completed = {(0, "left", 0), (0, "left", 1)}
+    hurting = TimedStep(Phase.HOLD, 30, keys=((0, "left", 1),))
+    session = FakeSession(shapes, perf=perf, running=RunningStep(hurting, 90.0, []))
+    dialogue, _ = _dialogue(session)
+    _tell(dialogue, 5, Location.BACK)
+    assert perf.completed == {(0, "left", 0)}
+
+
+def test_no_answer_is_taken_as_moderate(shapes: LoadedRoutine) -> None:
+    session = FakeSession(shapes, perf=_perf(shapes, 1))
+    dialogue, out = _dialogue(session)
+    dialogue.report(None)
+    out.take()
+    session.now = 119.0
+    dialogue.check_deadline()
+    assert dialogue.question is not None  # not yet
+    session.now = 120.0
+    dialogue.check_deadline()
+    assert dialogue.question is None
+    effects = out.take()
+    logs = [e.record for e in effects if isinstance(e, Log)]
+    assert logs[0]["kind"] == "pain_no_answer"
+    assert logs[0]["asking"] == "level"
+    texts = [e.text for e in effects if isinstance(e, Say)]
+    assert texts[0] == "I didn't hear an answer, so I'll treat it as moderate and go gently."
+    assert texts[1] == "Let's make it gentler: two reps on each side with a slower count."
+
+
+def test_the_second_report_on_an_exercise_skips_it_for_the_day(shapes: LoadedRoutine) -> None:
+    session = FakeSession(shapes, perf=_perf(shapes, 1))
+    dialogue, out = _dialogue(session)
+    _tell(dialogue, 2, Location.BACK)
+    assert session.moves[-1] == ("resume", False)
+    assert "lift" not in dialogue.skip_for_session
+    _tell(dialogue, 2, Location.BACK)
+    assert _said(out)[-1] == (
+        "This exercise has hurt twice now, so we'll skip it for the rest of today."
+    )
+    assert dialogue.skip_for_session == {"lift"}
+    assert session.records[1].outcome is Outcome.SKIPPED
+    assert session.moves[-1] == "leave"
+
+
+def test_carrying_on_says_where_when_a_step_is_running(shapes: LoadedRoutine) -> None:
+    running = RunningStep(TimedStep(Phase.HOLD, 30), 90.0, [])
+    session = FakeSession(shapes, perf=_perf(shapes, 0), running=running)
+    dialogue, out = _dialogue(session)
+    _tell(dialogue, 1, Location.BACK)
+    assert _said(out)[-2:] == [
+        "Okay. Ease into it, and only go as far as is comfortable.",
+        "Carrying on: hold, 10 seconds left.",
+    ]
+
+
+def test_pain_before_the_first_exercise_plans_it_and_asks_where_first(
+    shapes: LoadedRoutine,
+) -> None:
+    session = FakeSession(shapes)  # no exercise yet
+    dialogue, out = _dialogue(session)
+    dialogue.report(8)
+    assert dialogue.question is not None  # before an exercise, severe pain still asks where
+    dialogue.answer(Intent(location=Location.BACK))
+    assert dialogue.start_plan is not None
+    assert dialogue.start_plan.variant is not None
+    assert dialogue.start_plan.variant.id == "gentle-stretch"
+    assert dialogue.start_pain == (8, Location.BACK)
+    assert session.moves[-1] == ("resume", False)
+    assert dialogue.take_start_plan(1) is None  # another item: and the plan is used up
+    assert dialogue.start_plan is None
+
+
+def test_a_late_where_makes_the_decision_stricter_only_while_it_is_open(
+    shapes: LoadedRoutine,
+) -> None:
+    session = FakeSession(shapes, perf=_perf(shapes, 0))
+    dialogue, out = _dialogue(session)
+    _tell(dialogue, 2, Location.BACK)
+    assert dialogue.followup is not None
+    assert dialogue.followup.decision == "continue"
+    out.take()
+    session.now += PAIN_FOLLOWUP_SECONDS - 1
+    assert dialogue.late_location(Location.LEG)
+    effects = out.take()
+    assert [type(e) for e in effects[:2]] == [Log, StopSpeech]  # the correction, then a cut
+    texts = [e.text for e in effects if isinstance(e, Say)]
+    assert texts == [
+        "Thanks. With pain spreading down your leg, let's do the easier Gentle stretch instead."
+    ]
+    corrected = next(e.record for e in effects if isinstance(e, Log))
+    assert corrected["corrected"] is True
+    assert dialogue.reports[-1]["location"] == "leg"
+    assert not dialogue.late_location(Location.LEG)  # answered: closed
+
+
+def test_a_late_where_that_changes_nothing_is_noted(shapes: LoadedRoutine) -> None:
+    session = FakeSession(shapes, perf=_perf(shapes, 0))
+    dialogue, out = _dialogue(session)
+    _tell(dialogue, 5, Location.LEG)  # already the strictest for this exercise
+    out.take()
+    assert dialogue.late_location(Location.BACK)
+    assert _said(out) == ["Thanks. In your back, noted; we'll stay with Test stretch."]
+    assert session.moves[-1] == "reissue"
+    session.now += PAIN_FOLLOWUP_SECONDS + 1
+    _tell(dialogue, 1, Location.BACK)
+    session.now += PAIN_FOLLOWUP_SECONDS + 1
+    assert not dialogue.late_location(Location.LEG)  # too late: a new report instead
