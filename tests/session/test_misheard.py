@@ -445,7 +445,7 @@ def test_the_live_microphone_marks_what_it_hears_as_voice() -> None:
 def test_typed_lines_are_logged_as_typed(tmp_path: Path, shapes: LoadedRoutine) -> None:
     import json
 
-    from floorcoach.runtime.runtime import EventLog, Runtime, ScaledClock
+    from floorcoach.runtime.event_loop import EventLog, Runtime, ScaledClock
     from floorcoach.runtime.text_output import PrintedSpeech
     from floorcoach.session.engine import Engine
 

@@ -34,7 +34,7 @@ def _demo(args: argparse.Namespace) -> int:
     from floorcoach.audio.speaking.synth import make_synthesizer
     from floorcoach.content.catalog import Catalog
     from floorcoach.runtime.demo import USER_VOICE, run_demo, summary_lines
-    from floorcoach.runtime.runtime import EventLog
+    from floorcoach.runtime.event_loop import EventLog
 
     loaded = Catalog.load(args.routines_dir).find(args.routine)
     cache = SpeechCache()

@@ -18,11 +18,11 @@ from floorcoach.errors import FloorcoachError, with_fallback
 from floorcoach.runtime.config_effective import fill_args
 from floorcoach.runtime.config_load import load_config
 from floorcoach.runtime.config_save import speech_change_saver
-from floorcoach.runtime.runtime import EventLog, Runtime, ScaledClock, read_lines_into
+from floorcoach.runtime.event_loop import EventLog, Runtime, ScaledClock, read_lines_into
 from floorcoach.runtime.text_output import PrintedSpeech
+from floorcoach.runtime.views import make_view
 from floorcoach.session.engine import Engine
 from floorcoach.session.simulate import dry_run, estimate_total_seconds
-from floorcoach.session.views import make_view
 from floorcoach.store.session_link import HistoryLink
 
 

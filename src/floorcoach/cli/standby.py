@@ -13,8 +13,8 @@ from typing import IO, Any, Final
 from floorcoach.audio.listening.echo_canceller import DEFAULT_ECHO_CANCEL
 from floorcoach.content.catalog import Catalog
 from floorcoach.errors import FloorcoachError
+from floorcoach.runtime.event_loop import Runtime, parse_timed_line
 from floorcoach.runtime.reminders import ReminderScheduler
-from floorcoach.runtime.runtime import Runtime, parse_timed_line
 from floorcoach.runtime.standby import (
     HELP_TEXT,
     READY_TEXT,

@@ -14,7 +14,7 @@ from floorcoach.audio.listening.recognizer_factory import make_recognizer
 from floorcoach.audio.listening.self_voice import EchoGate, LevelTrack, PlayerSpeech
 from floorcoach.commands import ListenContext
 from floorcoach.errors import AudioDeviceError, RecognizerError, with_fallback
-from floorcoach.runtime.runtime import Clock, Runtime
+from floorcoach.runtime.event_loop import Clock, Runtime
 from floorcoach.session.events import Heard, InputSource, Notice
 
 _LOGGER = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from floorcoach.audio.speaking.speech_cache import CachedSynthesizer
 from floorcoach.commands import parse
 from floorcoach.content.catalog import LoadedRoutine
 from floorcoach.errors import FloorcoachError
-from floorcoach.runtime.runtime import parse_timed_line
+from floorcoach.runtime.event_loop import parse_timed_line
 from floorcoach.session.events import PlayCue
 from floorcoach.session.simulate import DryRun, ScriptedLine, Simulation
 

@@ -1,1 +1,3 @@
-"""The pure session: the engine state machine, the phrase table, events, counting, simulation."""
+"""The pure session: the engine state machine and its units (commands, pain dialogue, red-flag
+check, step planning, summary, undo), events and effects, counting words, the virtual clock.
+"""

@@ -219,7 +219,7 @@ class Runtime:
     def _step(self) -> None:
         now = self.clock.now()
         if self.view is not None:
-            from floorcoach.session.views import countdown
+            from floorcoach.runtime.views import countdown
 
             self.view.tick(now, countdown(self.engine, now))
         for done in self.output.poll(now):

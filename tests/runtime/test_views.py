@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from floorcoach.content.catalog import Catalog
-from floorcoach.session.simulate import ScriptedLine, dry_run
-from floorcoach.session.views import (
+from floorcoach.runtime.views import (
     BLOCK,
     PHASE_WORDS,
     BigView,
@@ -22,6 +21,7 @@ from floorcoach.session.views import (
     make_view,
     plain_line,
 )
+from floorcoach.session.simulate import ScriptedLine, dry_run
 
 
 @pytest.fixture(scope="module")
