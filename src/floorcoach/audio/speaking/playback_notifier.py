@@ -61,12 +61,13 @@ class PlaybackNotifier:
                         return
                     if late is not None:
                         self._fire(late)
-            wait = _NOTIFY_POLL_SECONDS
-            if pending:
-                soonest = min((i.ended_at or now) for i in pending)
-                wait = max(0.0, min(wait, soonest - now))
             try:
-                new = self._inbox.get(timeout=wait) if wait > 0 else self._inbox.get_nowait()
+                if not pending:  # nothing to time: sleep until submit, nudge or close
+                    new = self._inbox.get()
+                else:
+                    soonest = min((i.ended_at or now) for i in pending)
+                    wait = max(0.0, min(_NOTIFY_POLL_SECONDS, soonest - now))
+                    new = self._inbox.get(timeout=wait) if wait > 0 else self._inbox.get_nowait()
             except queue.Empty:
                 continue
             if new is not None and new not in pending:
