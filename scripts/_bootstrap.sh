@@ -8,10 +8,13 @@
 # text mode without a sound server.
 #
 # Environment knobs: FLOORCOACH_PYTHON (interpreter used to create .venv, default python3),
-# FLOORCOACH_SKIP_APT=1 (never touch apt).
+# FLOORCOACH_SKIP_APT=1 (never touch apt). FC_EXTRAS: the extras installed (default "dev";
+# scripts/test sets "dev,piper" so the Piper voice's tests run, never skipped; piper-tts is
+# GPL-3.0 and stays out of the default install and of scripts/install-pi).
 
 FC_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FC_VENV="$FC_ROOT/.venv"
+FC_EXTRAS="${FC_EXTRAS:-dev}"
 
 _FC_APT_PACKAGES=(libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins alsa-utils espeak-ng sox flite)
 _FC_MIN_PY="3.11"
@@ -115,12 +118,31 @@ _fc_create_venv() {
     fi
 }
 
+# The stamp records pyproject.toml's hash and the extras installed (a line each): it is current
+# when the hash matches and every extra wanted now is among those installed, so scripts/play
+# (dev) after scripts/test (dev,piper) installs nothing again.
+_fc_stamp_text() {
+    sha256sum <"$FC_ROOT/pyproject.toml"
+    printf '%s\n' "$FC_EXTRAS"
+}
+
+_fc_stamp_current() {
+    [[ -f "$_FC_STAMP" ]] || return 1
+    local hash extras
+    { IFS= read -r hash; IFS= read -r extras; } <"$_FC_STAMP"
+    [[ "$hash" == "$(sha256sum <"$FC_ROOT/pyproject.toml")" ]] || return 1
+    local extra
+    for extra in ${FC_EXTRAS//,/ }; do
+        [[ ",$extras," == *",$extra,"* ]] || return 1
+    done
+}
+
 _fc_pip_install() {
-    _fc_say "installing floorcoach and dev tools into .venv (pip install -e '.[dev]', may take minutes)"
+    _fc_say "installing floorcoach into .venv (pip install -e '.[$FC_EXTRAS]', may take minutes)"
     local log="$FC_VENV/.floorcoach-pip.log"
     if ! (cd "$FC_ROOT" && PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 \
-        "$FC_VENV/bin/python" -m pip install -q -e '.[dev]') >"$log" 2>&1; then
-        _fc_say "ERROR: pip install -e '.[dev]' failed; last lines of $log:"
+        "$FC_VENV/bin/python" -m pip install -q -e ".[$FC_EXTRAS]") >"$log" 2>&1; then
+        _fc_say "ERROR: pip install -e '.[$FC_EXTRAS]' failed; last lines of $log:"
         tail -n 30 "$log" | sed 's/^/    /' >&2
         rm -f "$_FC_STAMP"
         return 1
@@ -130,14 +152,13 @@ _fc_pip_install() {
             "see $log"
         return 1
     fi
-    sha256sum <"$FC_ROOT/pyproject.toml" >"$_FC_STAMP"
+    _fc_stamp_text >"$_FC_STAMP"
 }
 
 _fc_ensure_venv() {
     local rc=0
     _fc_venv_check || rc=$?
-    if ((rc == 0)) && [[ -f "$_FC_STAMP" ]] &&
-        [[ "$(sha256sum <"$FC_ROOT/pyproject.toml")" == "$(<"$_FC_STAMP")" ]]; then
+    if ((rc == 0)) && _fc_stamp_current; then
         return 0
     fi
     if ((rc == 3)); then
@@ -159,8 +180,7 @@ _fc_ensure_venv() {
         # Someone else may have finished the job while we waited.
         rc=0
         _fc_venv_check || rc=$?
-        if ((rc == 0)) && [[ -f "$_FC_STAMP" ]] &&
-            [[ "$(sha256sum <"$FC_ROOT/pyproject.toml")" == "$(<"$_FC_STAMP")" ]]; then
+        if ((rc == 0)) && _fc_stamp_current; then
             exec {lock_fd}>&-
             return 0
         fi

@@ -23,6 +23,7 @@ from typing import Final
 
 import numpy as np
 
+from floorcoach.audio.pcm import Pcm
 from floorcoach.audio.speaking.cues import render_cue
 
 SPEAKER_SINK: Final = "vspeaker"
@@ -450,3 +451,15 @@ def cue_onsets(signal: np.ndarray, rate: int, cue: str, threshold: float = 0.7) 
         else:
             index += 1
     return found
+
+
+def best_match(signal: np.ndarray, rate: int, reference: Pcm) -> float:
+    """Highest normalized cross-correlation of `reference` anywhere in `signal` (0..1)."""
+    template = reference.to_rate(rate).to_float().astype(np.float64)
+    n = len(template)
+    size = 1 << int(np.ceil(np.log2(len(signal) + n)))
+    corr = np.fft.irfft(np.fft.rfft(signal, size) * np.conj(np.fft.rfft(template, size)), size)
+    corr = corr[: len(signal) - n + 1]
+    energy = np.sqrt(np.convolve(signal**2, np.ones(n), mode="valid")) * np.linalg.norm(template)
+    score = np.divide(corr, energy, out=np.zeros_like(corr), where=energy > 1e-6)
+    return float(score.max())

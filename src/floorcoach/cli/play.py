@@ -69,7 +69,11 @@ def _add_session_options(play: argparse.ArgumentParser) -> None:
     play.add_argument(
         "--volume", type=float, default=None, help="speech volume 0.2-1.0 (config: 1.0)"
     )
-    play.add_argument("--voice", default=None, help="espeak-ng voice name (config: en-us)")
+    play.add_argument(
+        "--voice",
+        default=None,
+        help="espeak-ng voice (en-us, en-gb, ...) or piper:NAME (floorcoach voices; config: en-us)",
+    )
     play.add_argument(
         "--speech-backend",
         default=None,
@@ -282,14 +286,14 @@ def _attach_voice(
         return None
     try:
         from floorcoach.audio.speaking.device_speaker import DeviceSpeaker
+        from floorcoach.audio.speaking.piper_voice import is_piper_voice
         from floorcoach.audio.speaking.speech_cache import CachedSynthesizer, SpeechCache
-        from floorcoach.audio.speaking.synth import make_synthesizer
+        from floorcoach.audio.speaking.voice_choice import VoiceFactory
         from floorcoach.runtime.voice_output import TeeOutput, VoiceOutput
 
-        def make(rate_wpm: int) -> Any:
-            # rendered at full volume: the voice output scales it, so "louder" is instant
-            return make_synthesizer(args.speech_backend, args.voice, rate_wpm)
-
+        # rendered at full volume: the voice output scales it, so "louder" is instant; a
+        # Piper voice that fails falls back to espeak-ng (said once)
+        make = VoiceFactory(args.speech_backend, args.voice, note=_note)
         synth = CachedSynthesizer(make(args.rate_wpm), SpeechCache())
         speaker = DeviceSpeaker(args.output_device)
     except FloorcoachError as exc:
@@ -305,7 +309,11 @@ def _attach_voice(
     )
     voice.change(args.rate_wpm, args.volume)
     try:
-        voice.prerender(dry_run(loaded).said())
+        said = dry_run(loaded).said()
+        if is_piper_voice(args.voice):
+            voice.warm(said)  # a slow voice: the whole routine before the first word
+        else:
+            voice.prerender(said)
     except FloorcoachError as exc:
         speaker.close(drain=False)
         _note(with_fallback(exc, "speech will be printed instead"))

@@ -7,8 +7,11 @@ import sys
 from pathlib import Path
 from typing import Any, Final
 
+from floorcoach.cli.config import add_config_option
 from floorcoach.content.questions import QUESTIONS_FILE, QuestionBook, load_questions
 from floorcoach.errors import FloorcoachError
+from floorcoach.runtime.config_effective import fill_args
+from floorcoach.runtime.config_load import load_config
 
 SPEAK_TIMEOUT_SECONDS: Final = 120.0
 """Longest answer plus its warning signs takes under a minute at 150 words a minute."""
@@ -30,11 +33,19 @@ def register(subparsers: Any) -> None:
     ask.add_argument("--list", action="store_true", help="list the questions that can be asked")
     ask.add_argument("--no-voice", action="store_true", help="only print the answer")
     ask.add_argument("--output-device", help="speaker: device index or name substring")
-    ask.add_argument("--voice", default="en-us", help="espeak-ng voice name")
     ask.add_argument(
-        "--speech-backend", default="pyttsx3", choices=("pyttsx3", "espeak"), help="synthesizer"
+        "--voice", default=None, help="espeak-ng voice or piper:NAME (floorcoach voices)"
     )
-    ask.add_argument("--rate-wpm", type=int, default=150, help="speech rate, words per minute")
+    ask.add_argument(
+        "--speech-backend",
+        default=None,
+        choices=("pyttsx3", "espeak"),
+        help="synthesizer (config: pyttsx3)",
+    )
+    ask.add_argument(
+        "--rate-wpm", type=int, default=None, help="speech rate, words per minute (config: 150)"
+    )
+    add_config_option(ask)
     ask.add_argument(
         "--routines-dir",
         type=Path,
@@ -56,6 +67,7 @@ def _ask(args: argparse.Namespace) -> int:
     reply = book.reply(text)
     print(reply, flush=True)
     if not args.no_voice:
+        fill_args(args, load_config(args.config).config)  # voice, rate, speaker
         speak(reply, args)
     return 0
 
@@ -73,12 +85,11 @@ def speak(text: str, args: argparse.Namespace) -> bool:
     try:
         from floorcoach.audio.speaking.device_speaker import DeviceSpeaker
         from floorcoach.audio.speaking.speech_cache import CachedSynthesizer, SpeechCache
-        from floorcoach.audio.speaking.synth import make_synthesizer
+        from floorcoach.audio.speaking.voice_choice import VoiceFactory
 
         speaker = DeviceSpeaker(args.output_device)  # first: no device, no rendering
-        synth = CachedSynthesizer(
-            make_synthesizer(args.speech_backend, args.voice, args.rate_wpm), SpeechCache()
-        )
+        make = VoiceFactory(args.speech_backend, args.voice, note=_note)
+        synth = CachedSynthesizer(make(args.rate_wpm), SpeechCache())
         pcm = synth.render(text)
         speaker.play(pcm, "answer")
         if not speaker.wait_idle(timeout_seconds=pcm.seconds + SPEAK_TIMEOUT_SECONDS):
@@ -90,3 +101,7 @@ def speak(text: str, args: argparse.Namespace) -> bool:
         if speaker is not None:
             speaker.close()
     return True
+
+
+def _note(text: str) -> None:
+    print(f"floorcoach: {text}", file=sys.stderr, flush=True)

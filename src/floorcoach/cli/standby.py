@@ -111,12 +111,10 @@ class StandbyVoice:
         try:
             from floorcoach.audio.speaking.device_speaker import DeviceSpeaker
             from floorcoach.audio.speaking.speech_cache import CachedSynthesizer, SpeechCache
-            from floorcoach.audio.speaking.synth import make_synthesizer
+            from floorcoach.audio.speaking.voice_choice import VoiceFactory
 
-            self._synth = CachedSynthesizer(
-                make_synthesizer(self._args.speech_backend, self._args.voice, self._args.rate_wpm),
-                SpeechCache(),
-            )
+            make = VoiceFactory(self._args.speech_backend, self._args.voice, note=_note)
+            self._synth = CachedSynthesizer(make(self._args.rate_wpm), SpeechCache())
             self._speaker = DeviceSpeaker(self._args.output_device)
         except FloorcoachError as exc:
             print(f"floorcoach: {exc}; replies will be printed", file=sys.stderr, flush=True)
@@ -368,3 +366,7 @@ def _answer(text: str) -> str:
     from floorcoach.content.questions import reply_to
 
     return reply_to(text)
+
+
+def _note(text: str) -> None:
+    print(f"floorcoach: {text}", file=sys.stderr, flush=True)

@@ -46,10 +46,13 @@ class SpeechSettings(_Section):
     voice: str = Field(
         default="en-us",
         min_length=1,
-        pattern=r"^[A-Za-z0-9_+\-]+$",
+        pattern=r"^(piper:)?[A-Za-z0-9_+\-]+$",
         strict=True,
-        description="espeak-ng voice name (espeak-ng --voices lists them)",
-        json_schema_extra=_accepts("an espeak-ng voice name such as en-us, en-gb or en+f3"),
+        description="espeak-ng voice name, or piper:NAME for a Piper voice (floorcoach voices)",
+        json_schema_extra=_accepts(
+            "an espeak-ng voice name such as en-us, en-gb or en+f3, or a Piper voice such as "
+            "piper:joe (floorcoach voices lists them)"
+        ),
     )
     backend: Literal["pyttsx3", "espeak"] = Field(
         default="pyttsx3",
@@ -160,7 +163,9 @@ DEFAULT_CONFIG_TEXT: Final = """\
 [speech]
 # rate_wpm = 150        # words per minute, 80 to 260 ("speak slower" / "speak faster")
 # volume = 1.0          # 0.2 to 1.0 ("quieter" / "louder")
-# voice = "en-us"       # espeak-ng voice: en-us, en-gb, en+f3, ... (espeak-ng --voices)
+# voice = "en-us"       # espeak-ng voice: en-us, en-gb, en+f3, ... (espeak-ng --voices),
+#                       # or "piper:joe", a natural voice (pip install -e '.[piper]');
+#                       # floorcoach voices lists what is installed
 # backend = "pyttsx3"   # "pyttsx3" or "espeak"
 
 [devices]

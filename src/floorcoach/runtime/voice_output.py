@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, TextIO
 
 import numpy as np
 
@@ -86,6 +88,17 @@ class VoiceOutput:
         )
         thread.start()
         return thread
+
+    def warm(self, texts: Iterable[str], stream: TextIO | None = None) -> int:
+        """Render every phrase not yet cached, now, with a progress bar; returns how many.
+
+        For a slow voice (Piper on a Raspberry Pi may need minutes for a new routine): the
+        whole routine is in the cache before the first exercise, so nothing waits mid-count.
+        """
+        missing = self._synth.missing(texts)
+        if missing:
+            self._synth.prerender(missing, RenderProgress(stream or sys.stderr, len(missing)))
+        return len(missing)
 
     def _prerender_quietly(self, texts: list[str]) -> None:
         try:
@@ -200,6 +213,50 @@ class VoiceOutput:
             _LOGGER.warning("speaker lost: %s", reason)
             if self._on_lost is not None:
                 self._on_lost(reason)
+
+
+class RenderProgress:
+    """`Preparing the voice [#####.....] 120/240 phrases, 1 min left` on stderr.
+
+    Redrawn in place on a terminal; elsewhere (the journal of the Pi service) one line at
+    the start and at each quarter, so a log is not flooded.
+    """
+
+    WIDTH: Final = 30
+
+    def __init__(self, stream: TextIO, total: int, clock: Callable[[], float] = time.monotonic):
+        self._stream = stream
+        self._total = total
+        self._clock = clock
+        self._started = clock()
+        self._tty = bool(getattr(stream, "isatty", lambda: False)())
+        self._quarter = -1
+        self._line(0)
+
+    def __call__(self, done: int, total: int, text: str) -> None:
+        """One more phrase rendered."""
+        self._line(done)
+
+    def _line(self, done: int) -> None:
+        total = max(1, self._total)
+        filled = round(self.WIDTH * done / total)
+        bar = "#" * filled + "." * (self.WIDTH - filled)
+        elapsed = self._clock() - self._started
+        left = ""
+        if 0 < done < total:
+            seconds = elapsed / done * (total - done)
+            left = f", {seconds / 60:.0f} min left" if seconds >= 90 else f", {seconds:.0f} s left"
+        line = f"Preparing the voice [{bar}] {done}/{self._total} phrases{left}"
+        if self._tty:
+            end = "\n" if done >= self._total else ""
+            self._stream.write(f"\r{line}{end}")
+        else:
+            quarter = 4 * done // total
+            if quarter == self._quarter:
+                return
+            self._quarter = quarter
+            self._stream.write(line + "\n")
+        self._stream.flush()
 
 
 class TeeOutput:

@@ -233,10 +233,25 @@ class CachedSynthesizer:
             pcm = self._synth.render(words)
             with self._lock:
                 self.renders += 1
+            # A voice that fell back mid-render (voice_choice) rendered with another key:
+            # file the audio under the voice that really made it.
+            if self._synth.key != key:
+                key = self._synth.key
+                mem_key = text_hash(key, words)
             if self._cache is not None:
                 self._cache.put(key, words, pcm)
         self._remember(mem_key, pcm)
         return pcm
+
+    def missing(self, texts: Iterable[str]) -> list[str]:
+        """The distinct phrases neither in memory nor on disk: what a prerender would render."""
+        key = self._synth.key
+        distinct = dict.fromkeys(normalize_text(t) for t in texts if t.strip())
+        with self._lock:
+            not_in_memory = [t for t in distinct if text_hash(key, t) not in self._memory]
+        if self._cache is None:
+            return not_in_memory
+        return [t for t in not_in_memory if not self._cache.path_for(key, t).exists()]
 
     def prerender(self, texts: Iterable[str], on_progress: ProgressCallback | None = None) -> int:
         """Render each distinct phrase now, before the session needs it; returns how many."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import hashlib
 import logging
 import shutil
 import struct
@@ -15,11 +14,20 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal, Protocol, runtime_checkable
+from typing import Any, Final, Literal
 
 import numpy as np
 
 from floorcoach.audio.pcm import RATE_HZ, Pcm, read_wav, resample
+from floorcoach.audio.speaking.synth_base import DEFAULT_RATE_WPM as DEFAULT_RATE_WPM
+from floorcoach.audio.speaking.synth_base import DEFAULT_VOICE as DEFAULT_VOICE
+from floorcoach.audio.speaking.synth_base import DEFAULT_VOLUME as DEFAULT_VOLUME
+from floorcoach.audio.speaking.synth_base import Synthesizer as Synthesizer
+from floorcoach.audio.speaking.synth_base import VoiceSettings as VoiceSettings
+from floorcoach.audio.speaking.synth_base import normalize_text as normalize_text
+from floorcoach.audio.speaking.synth_base import settings_key as settings_key
+from floorcoach.audio.speaking.synth_base import text_hash as text_hash
+from floorcoach.audio.speaking.synth_base import trim_silence as trim_silence
 from floorcoach.errors import FloorcoachError
 
 _LOGGER = logging.getLogger(__name__)
@@ -27,85 +35,10 @@ _LOGGER = logging.getLogger(__name__)
 Backend = Literal["pyttsx3", "espeak"]
 BACKENDS: Final[tuple[Backend, ...]] = ("pyttsx3", "espeak")
 DEFAULT_BACKEND: Final[Backend] = "pyttsx3"
-DEFAULT_VOICE: Final = "en-us"
-DEFAULT_RATE_WPM: Final = 150
-"""Slower than espeak's 175 wpm: the listener is lying down, maybe in pain, not hurrying."""
-DEFAULT_VOLUME: Final = 1.0
-
 INSTALL_ESPEAK_HINT: Final = "install espeak-ng: sudo apt install espeak-ng"
 _RENDER_TIMEOUT_SECONDS: Final = 10.0
 _POLL_SECONDS: Final = 0.005
 _WAV_HEADER_BYTES: Final = 44
-
-# Trimming: espeak adds ~0.4 s of end-of-sentence silence; counts must land on the beat and
-# the listener must know when the voice really stops, so keep only short margins.
-_SILENCE_THRESHOLD: Final = 200
-"""Absolute int16 level below which a sample counts as silence (about -44 dBFS)."""
-_KEEP_HEAD_SECONDS: Final = 0.01
-_KEEP_TAIL_SECONDS: Final = 0.06
-
-
-@dataclass(frozen=True)
-class VoiceSettings:
-    """What a voice sounds like; part of every cache key."""
-
-    voice: str = DEFAULT_VOICE
-    rate_wpm: int = DEFAULT_RATE_WPM
-    volume: float = DEFAULT_VOLUME
-    """0.0 to 1.0 (espeak amplitude 0 to 100)."""
-
-    def __post_init__(self) -> None:
-        if not self.voice.strip():
-            raise FloorcoachError("voice name is empty (try 'en-us'; list: espeak-ng --voices)")
-        if not 80 <= self.rate_wpm <= 450:
-            raise FloorcoachError(f"speech rate {self.rate_wpm} wpm is outside 80..450")
-        if not 0.0 <= self.volume <= 1.0:
-            raise FloorcoachError(f"speech volume {self.volume} is outside 0.0..1.0")
-
-
-@runtime_checkable
-class Synthesizer(Protocol):
-    """Renders text to 16 kHz mono PCM; `key` names backend, voice, rate and volume."""
-
-    @property
-    def settings(self) -> VoiceSettings: ...
-
-    @property
-    def key(self) -> str: ...
-
-    def render(self, text: str) -> Pcm: ...
-
-
-def settings_key(backend: str, settings: VoiceSettings) -> str:
-    """Stable text identifying everything but the words that shapes the rendered audio."""
-    return f"{backend}:{settings.voice}:{settings.rate_wpm}wpm:{settings.volume:.2f}"
-
-
-def text_hash(key: str, text: str) -> str:
-    """Hex digest naming one phrase rendered with one voice setup."""
-    return hashlib.sha256(f"{key}\n{normalize_text(text)}".encode()).hexdigest()
-
-
-def normalize_text(text: str) -> str:
-    """Whitespace-collapsed text: line breaks and double spaces do not change speech."""
-    return " ".join(text.split())
-
-
-def trim_silence(pcm: Pcm) -> Pcm:
-    """Cut leading and trailing silence down to short margins, so timing follows the voice."""
-    loud = np.flatnonzero(np.abs(pcm.samples.astype(np.int32)) > _SILENCE_THRESHOLD)
-    if len(loud) == 0:
-        return Pcm(pcm.samples[:0].copy(), pcm.rate_hz)
-    start = max(0, int(loud[0]) - round(_KEEP_HEAD_SECONDS * pcm.rate_hz))
-    end = min(len(pcm.samples), int(loud[-1]) + 1 + round(_KEEP_TAIL_SECONDS * pcm.rate_hz))
-    samples = pcm.samples[start:end].astype(np.float32)
-    # Short fades so the cut edges do not click.
-    fade = min(len(samples) // 2, round(0.005 * pcm.rate_hz))
-    if fade > 0:
-        ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
-        samples[:fade] *= ramp
-        samples[-fade:] *= ramp[::-1]
-    return Pcm(np.round(samples).astype(np.int16), pcm.rate_hz)
 
 
 def _wav_complete(path: Path) -> bool:
@@ -430,10 +363,52 @@ def make_synthesizer(
     rate_wpm: int = DEFAULT_RATE_WPM,
     volume: float = DEFAULT_VOLUME,
 ) -> Synthesizer:
-    """Build the named backend; FloorcoachError says what to install when it cannot work."""
+    """Build the named backend; FloorcoachError says what to install when it cannot work.
+
+    A voice named `piper:NAME` is a Piper voice whatever the backend (the optional extra).
+    """
     settings = VoiceSettings(voice=voice, rate_wpm=rate_wpm, volume=volume)
+    if voice.strip().casefold().startswith("piper:"):
+        from floorcoach.audio.speaking.piper_voice import PiperSynthesizer
+
+        return PiperSynthesizer(settings)
     if backend == "pyttsx3":
         return Pyttsx3Synthesizer(settings)
     if backend == "espeak":
         return EspeakSynthesizer(settings)
     raise FloorcoachError(f"unknown speech backend '{backend}' (choose: {', '.join(BACKENDS)})")
+
+
+@dataclass(frozen=True)
+class EspeakVoice:
+    """One espeak-ng voice as `espeak-ng --voices=LANG` lists it."""
+
+    name: str
+    """What `--voice` takes: the language code, such as en-us."""
+    description: str
+    gender: str
+
+
+def espeak_voices(language: str = "en", executable: str = "espeak-ng") -> list[EspeakVoice]:
+    """espeak-ng's own voices for a language (mbrola voices left out: they need mbrola)."""
+    found = shutil.which(executable)
+    if found is None:
+        raise FloorcoachError(f"'{executable}' was not found; {INSTALL_ESPEAK_HINT}")
+    try:
+        done = subprocess.run(
+            [found, f"--voices={language}"],
+            capture_output=True,
+            text=True,
+            timeout=_RENDER_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise FloorcoachError(f"espeak-ng cannot run ({exc}); {INSTALL_ESPEAK_HINT}") from None
+    voices: dict[str, EspeakVoice] = {}
+    for line in done.stdout.splitlines()[1:]:
+        fields = line.split()
+        if len(fields) < 5 or not fields[4].startswith("gmw/"):
+            continue
+        name, gender, description = fields[1], fields[2].rpartition("/")[2], fields[3]
+        voices.setdefault(name, EspeakVoice(name, description.replace("_", " "), gender))
+    return list(voices.values())
