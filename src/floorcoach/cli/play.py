@@ -22,6 +22,7 @@ from floorcoach.runtime.event_loop import EventLog, Runtime, ScaledClock, read_l
 from floorcoach.runtime.text_output import PrintedSpeech
 from floorcoach.runtime.views import make_view
 from floorcoach.session.engine import Engine
+from floorcoach.session.events import Notice
 from floorcoach.session.simulate import dry_run, estimate_total_seconds
 from floorcoach.store.session_link import HistoryLink
 
@@ -293,7 +294,9 @@ def _attach_voice(
 
         # rendered at full volume: the voice output scales it, so "louder" is instant; a
         # Piper voice that fails falls back to espeak-ng (said once)
-        make = VoiceFactory(args.speech_backend, args.voice, note=_note)
+        make = VoiceFactory(
+            args.speech_backend, args.voice, note=voice_failure_note(runtime.post, clock.now)
+        )
         synth = CachedSynthesizer(make(args.rate_wpm), SpeechCache())
         speaker = DeviceSpeaker(args.output_device)
     except FloorcoachError as exc:
@@ -353,6 +356,20 @@ def _question_answer(text: str) -> str | None:
 
 def _note(text: str) -> None:
     print(f"floorcoach: {text}", file=sys.stderr, flush=True)
+
+
+def voice_failure_note(
+    post: Callable[[Notice], None], now: Callable[[], float]
+) -> Callable[[str], None]:
+    """What to do when the asked-for voice fails (VoiceFactory calls it once): print why, and
+    have the engine say so (a Notice is spoken, in the fallback voice, and logged)."""
+    from floorcoach.audio.speaking.voice_choice import FALLBACK_SPOKEN
+
+    def note(text: str) -> None:
+        _note(text)
+        post(Notice(FALLBACK_SPOKEN, now()))
+
+    return note
 
 
 def _speak_to(args: argparse.Namespace, loaded: LoadedRoutine) -> int:

@@ -7,6 +7,7 @@ import pytest
 
 from floorcoach.audio.pcm import RATE_HZ
 from floorcoach.audio.speaking.cues import CUE_DESIGN_HZ, PEAK_LEVEL, Cue, render_cue
+from floorcoach.audio.speaking.loudness import SPEECH_LUFS, loudness_lufs
 
 
 def _peak_hz(samples: np.ndarray, rate_hz: int) -> float:
@@ -36,7 +37,8 @@ def test_cue_is_short_soft_and_click_free(cue: Cue) -> None:
     assert pcm.rate_hz == RATE_HZ
     assert 0.08 <= pcm.seconds <= 0.4
     peak = int(np.max(np.abs(pcm.samples.astype(np.int32))))
-    assert peak == pytest.approx(PEAK_LEVEL * 32767, rel=0.01)
+    assert peak <= PEAK_LEVEL * 32767  # never louder than drawn: gentle
+    assert loudness_lufs(pcm) == pytest.approx(SPEECH_LUFS, abs=0.3)  # as loud as speech
     # Raised-cosine edges: start and end at zero, no sudden step anywhere.
     assert abs(int(pcm.samples[0])) <= 50
     assert abs(int(pcm.samples[-1])) <= 50

@@ -94,3 +94,29 @@ def test_an_espeak_voice_is_used_as_it_is() -> None:
     with pytest.raises(FloorcoachError, match="no espeak-ng voice"):
         VoiceFactory("espeak", "xx-nowhere", note=notes.append)(150)
     assert notes == []
+
+
+def test_the_player_says_once_that_its_voice_changed(tmp_path: Path) -> None:
+    """`play` hands the engine a Notice on the first failure; the engine says it aloud."""
+    from floorcoach.audio.speaking.voice_choice import FALLBACK_SPOKEN
+    from floorcoach.cli.play import voice_failure_note
+    from floorcoach.content.catalog import Catalog
+    from floorcoach.session.engine import Engine
+    from floorcoach.session.events import Notice, Say
+
+    posted: list[Notice] = []
+
+    def make(backend: str, voice: str, rate: int) -> Synthesizer:
+        synth = make_synthesizer(backend, voice, rate)
+        return BreaksAfter(synth, 1) if isinstance(synth, PiperSynthesizer) else synth
+
+    factory = VoiceFactory(
+        "espeak", "piper:joe", note=voice_failure_note(posted.append, lambda: 2.5), make=make
+    )
+    cached = CachedSynthesizer(factory(150), SpeechCache(tmp_path))
+    for text in ("Rest for ten seconds", "Switch sides", "Relax", "Breathe out"):
+        cached.render(text)
+    assert posted == [Notice(FALLBACK_SPOKEN, 2.5)]  # once, for the rest of the run
+    engine = Engine(Catalog.load().find("quick-test"), announce_duration=False)
+    effects = engine.handle(posted[0])
+    assert any(isinstance(e, Say) and e.text == FALLBACK_SPOKEN for e in effects)

@@ -144,12 +144,6 @@ DEFAULT_ECHO_CANCEL: Final = "webrtc"
 
 WEBRTC_FRAME: Final = 160
 """WebRTC's audio processing takes exactly 10 ms frames (160 samples at 16 kHz)."""
-RESTING_AFTER_FRAMES: Final = 100
-"""After 1 s of a silent reference the echo has died away (room tails are a few hundred ms):
-WebRTC then rests and the microphone passes untouched until the player speaks again. Its
-two calls per 10 ms frame were a third of a session's CPU (BENCHMARKS.md, issue 19)."""
-SILENT_PEAK: Final = 4
-"""A reference frame whose peak is at most this (int16, -78 dBFS) plays nothing."""
 
 
 class WebRtcEchoCanceller:
@@ -177,12 +171,7 @@ class WebRtcEchoCanceller:
         )
         self._mic_pending = np.zeros(0, dtype=np.int16)
         self._ref_pending = np.zeros(0, dtype=np.int16)
-        self._silent_run = RESTING_AFTER_FRAMES
-        """Reference frames in a row that played nothing; it rests until the player speaks."""
         self.frames = 0
-        """Frames WebRTC processed."""
-        self.rested = 0
-        """Frames passed untouched because the player had been silent for a second."""
 
     def process(
         self, mic: npt.NDArray[np.floating], reference: npt.NDArray[np.floating]
@@ -191,14 +180,8 @@ class WebRtcEchoCanceller:
         self._mic_pending = np.concatenate([self._mic_pending, _to_int16(mic)])
         self._ref_pending = np.concatenate([self._ref_pending, _to_int16(reference)])
         count = min(len(self._mic_pending), len(self._ref_pending)) // WEBRTC_FRAME
-        done = count * WEBRTC_FRAME
-        out = self._mic_pending[:done].astype(np.float64) / 32768.0
-        peaks = np.abs(self._ref_pending[:done].astype(np.int32)).reshape(count, WEBRTC_FRAME)
-        for i, peak in enumerate(peaks.max(axis=1) if count else ()):
-            self._silent_run = self._silent_run + 1 if peak <= SILENT_PEAK else 0
-            if self._silent_run > RESTING_AFTER_FRAMES:
-                self.rested += 1  # `out` already holds the microphone as it came
-                continue
+        out = np.empty(count * WEBRTC_FRAME, dtype=np.float64)
+        for i in range(count):
             span = slice(i * WEBRTC_FRAME, (i + 1) * WEBRTC_FRAME)
             far = self._frame(self._ref_pending[span])
             self._apm.process_reverse_stream(far)
@@ -208,9 +191,10 @@ class WebRtcEchoCanceller:
             self._apm.process_stream(near)
             cleaned = np.frombuffer(near.data, dtype=np.int16)
             out[span] = cleaned.astype(np.float64) / 32768.0
-            self.frames += 1
+        done = count * WEBRTC_FRAME
         self._mic_pending = self._mic_pending[done:]
         self._ref_pending = self._ref_pending[done:]
+        self.frames += count
         return out
 
     def _frame(self, samples: npt.NDArray[np.int16]) -> Any:

@@ -12,11 +12,13 @@ import numpy as np
 import numpy.typing as npt
 
 from floorcoach.audio.pcm import RATE_HZ, Pcm, float_to_int16
+from floorcoach.audio.speaking.loudness import SPEECH_LUFS, level_to
 
 _LOGGER = logging.getLogger(__name__)
 
 PEAK_LEVEL: Final = 0.3
-"""Peak amplitude (about -10 dBFS): as loud as espeak speech peaks, never startling."""
+"""Peak amplitude (about -10 dBFS) each tone is drawn at, before it is set to the speech's
+loudness (SPEECH_LUFS): measured, the tones were 0.3-3.5 dB louder than speech."""
 _PARTIALS: Final = ((1.0, 1.0), (2.0, 0.25), (3.0, 0.08))
 """(frequency multiple, relative amplitude): a soft, warm, bell-like timbre."""
 _ATTACK_SECONDS: Final = 0.008
@@ -98,7 +100,7 @@ def _note(note: _Note, rate_hz: int) -> npt.NDArray[np.float64]:
 def _render(cue: Cue, rate_hz: int) -> Pcm:
     wave = np.concatenate([_note(note, rate_hz) for note in _SCORES[cue]])
     wave *= PEAK_LEVEL / max(float(np.max(np.abs(wave))), 1e-9)
-    samples = float_to_int16(wave)
+    samples = level_to(Pcm(float_to_int16(wave), rate_hz), SPEECH_LUFS).samples
     samples.flags.writeable = False  # shared between callers
     return Pcm(samples, rate_hz)
 

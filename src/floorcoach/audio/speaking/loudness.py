@@ -86,6 +86,9 @@ def loudness_lufs(pcm: Pcm) -> float:
     return float(_OFFSET_DB + 10 * np.log10(kept.mean()))
 
 
+SPEECH_LUFS: Final = -20.0
+"""The player's loudness: the median of espeak-ng's phrases at full volume
+(scripts/bench_speech); Piper's phrases and the cue tones are set to it."""
 PEAK_CEILING: Final = 0.95
 """Largest sample level (of full scale) a gain may reach: never clip to get louder."""
 

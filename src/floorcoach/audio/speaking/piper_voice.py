@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from floorcoach.audio.pcm import RATE_HZ, Pcm, float_to_int16
-from floorcoach.audio.speaking.loudness import level_to
+from floorcoach.audio.speaking.loudness import SPEECH_LUFS, level_to
 from floorcoach.audio.speaking.synth_base import VoiceSettings, normalize_text, trim_silence
 from floorcoach.errors import FloorcoachError
 from floorcoach.paths import VOICE_MODELS_DIR
@@ -48,8 +48,8 @@ NATURAL_RATE_WPM: Final = 175
 """The espeak-ng rate whose phrases last as long as Piper's at length scale 1 (measured on
 the joe voice: 230 words a minute of instructions, as espeak-ng at 175). A rate of 150 is a
 length scale of 175/150, so a routine lasts about as long with either voice."""
-TARGET_LUFS: Final = -20.0
-"""The median loudness of espeak-ng's phrases at full volume (scripts/bench_speech)."""
+TARGET_LUFS: Final = SPEECH_LUFS
+"""Piper's phrases as loud as espeak-ng's (scripts/bench_speech)."""
 SENTENCE_GAP_SECONDS: Final = 0.25
 """Between sentences Piper renders separately: a breath, like espeak-ng's own pause."""
 _RENDER_VERSION: Final = "v1"

@@ -26,6 +26,8 @@ from floorcoach.errors import FloorcoachError
 _LOGGER = logging.getLogger(__name__)
 
 FALLBACK_VOICE = DEFAULT_VOICE
+FALLBACK_SPOKEN = "My natural voice stopped working, so I'll carry on in my basic voice."
+"""Said once when a Piper voice fails: someone with eyes shut hears the voice change, and why."""
 
 
 class VoiceFactory:
