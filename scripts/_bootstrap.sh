@@ -10,7 +10,8 @@
 # Environment knobs: FLOORCOACH_PYTHON (interpreter used to create .venv, default python3),
 # FLOORCOACH_SKIP_APT=1 (never touch apt). FC_EXTRAS: the extras installed (default "dev";
 # scripts/test sets "dev,piper" so the Piper voice's tests run, never skipped; piper-tts is
-# GPL-3.0 and stays out of the default install and of scripts/install-pi).
+# GPL-3.0 and stays out of the default install and of scripts/install-pi). FC_APT_EXTRA:
+# more apt packages, space-separated (scripts/test adds shellcheck, which its tests use).
 
 FC_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FC_VENV="$FC_ROOT/.venv"
@@ -57,6 +58,9 @@ _fc_ensure_apt() {
         return 0
     fi
     local wanted=("${_FC_APT_PACKAGES[@]}")
+    local extra
+    read -r -a extra <<<"${FC_APT_EXTRA:-}"
+    wanted+=("${extra[@]}")
     # Debian's python3 ships venv/ensurepip separately; only needed if .venv must be created.
     if [[ ! -x "$FC_VENV/bin/python" ]] && [[ -z "${FLOORCOACH_PYTHON:-}" ]] &&
         [[ "$(command -v python3 2>/dev/null)" == /usr/bin/python3 ]] &&
