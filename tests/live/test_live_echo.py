@@ -8,33 +8,13 @@ import numpy as np
 import pytest
 
 from floorcoach.audio.speaking.synth import make_synthesizer
+from recognizer_doubles import KeepingRecognizer
 from virtual_audio import VirtualAudio
 
 SENTENCE = (
     "Lie on your back with both knees bent and your feet flat. Rest your head on a small "
     "pillow or a folded towel. Slowly draw one knee up toward your chest."
 )
-
-
-class _Capture:
-    """A stand-in recognizer that keeps what it is given (the cleaned microphone signal)."""
-
-    engine = "capture"
-    description = "capture"
-    context = "commands"
-
-    def __init__(self) -> None:
-        self.chunks: list[np.ndarray] = []
-
-    def accept(self, samples: np.ndarray) -> list:
-        self.chunks.append(samples.copy())
-        return []
-
-    def flush(self) -> list:
-        return []
-
-    def reset(self) -> None:
-        pass
 
 
 def _db(x: np.ndarray) -> float:
@@ -60,7 +40,7 @@ def test_the_players_voice_is_cancelled_from_a_real_echo() -> None:
         from floorcoach.audio.speaking.device_speaker import DeviceSpeaker
 
         speaker = DeviceSpeaker()
-        capture = _Capture()
+        capture = KeepingRecognizer()
         raw: list[np.ndarray] = []
         listener = MicrophoneListener(capture, reference=speaker.sounded)
         process = listener.process

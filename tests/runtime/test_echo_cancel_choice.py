@@ -19,6 +19,7 @@ from floorcoach.audio.listening.microphone import MicrophoneListener
 from floorcoach.runtime.config_load import load_config
 from floorcoach.runtime.config_model import Config
 from floorcoach_cli import run
+from recognizer_doubles import KeepingRecognizer
 
 
 def test_each_choice_builds_its_canceller() -> None:
@@ -58,26 +59,6 @@ def test_play_refuses_an_unknown_canceller_and_lists_the_choices() -> None:
     assert "choose from 'webrtc', 'nlms', 'none'" in result.stderr
 
 
-class _Keep:
-    """A stand-in recognizer that keeps what it is given."""
-
-    engine = description = "keep"
-    context = "commands"
-
-    def __init__(self) -> None:
-        self.chunks: list[np.ndarray] = []
-
-    def accept(self, samples: np.ndarray) -> list:
-        self.chunks.append(samples.copy())
-        return []
-
-    def flush(self) -> list:
-        return []
-
-    def reset(self) -> None:
-        pass
-
-
 @pytest.mark.parametrize("kind", ECHO_CANCELLERS)
 def test_the_listener_cancels_with_the_chosen_canceller(kind: str) -> None:
     """The worker (not the callback) asks for the reference and runs the canceller."""
@@ -85,7 +66,7 @@ def test_the_listener_cancels_with_the_chosen_canceller(kind: str) -> None:
     played = (0.2 * rng.standard_normal(16000 * 6)).astype(np.float32)
     echo = np.concatenate([np.zeros(480), 0.3 * played])[: len(played)]
     mic = np.round(echo * 32768).astype(np.int16)
-    keep = _Keep()
+    keep = KeepingRecognizer()
     listener = MicrophoneListener(
         keep, reference=lambda start, n: played[round(start * 16000) :][:n], echo_cancel=kind
     )
