@@ -29,12 +29,6 @@ from floorcoach.session.simulate import ScriptedLine, Simulation, dry_run
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "engine"
 
 
-@pytest.fixture(scope="module")
-def shapes() -> LoadedRoutine:
-    library = load_library(FIXTURES / "exercises.yaml")
-    return load_routine(FIXTURES / "all-shapes.yaml", library)
-
-
 def _says(effects: list) -> list[str]:
     return [e.text for e in effects if isinstance(e, Say)]
 

@@ -22,7 +22,7 @@ from floorcoach.commands import (
     parse,
     spoken_table,
 )
-from floorcoach.content.catalog import LoadedRoutine, load_library, load_routine
+from floorcoach.content.catalog import LoadedRoutine
 from floorcoach.session.events import (
     CueKind,
     InputSource,
@@ -37,14 +37,7 @@ from floorcoach.session.red_flag_check import DENY_WORD, RED_FLAG_QUESTIONS
 from floorcoach.session.simulate import Simulation
 from floorcoach.session.undo import UNDO_SECONDS
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "engine"
 VOICE = InputSource.VOICE
-
-
-@pytest.fixture(scope="module")
-def shapes() -> LoadedRoutine:
-    library = load_library(FIXTURES / "exercises.yaml")
-    return load_routine(FIXTURES / "all-shapes.yaml", library)
 
 
 def _says(effects: list) -> list[str]:

@@ -4,13 +4,12 @@ against a stand-in session that records what the dialogue asks of it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from floorcoach.commands import Command, Intent, Location
-from floorcoach.content.catalog import LoadedRoutine, load_library, load_routine
+from floorcoach.content.catalog import LoadedRoutine
 from floorcoach.content.routine import DEFAULT_PAIN_RULES, Exercise, PainRules
 from floorcoach.session.events import Log, Phase, Say, StopSpeech
 from floorcoach.session.outbox import Outbox
@@ -32,14 +31,6 @@ from floorcoach.session.steps import (
     TimedStep,
 )
 from floorcoach.session.summary import ExerciseRecord
-
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "engine"
-
-
-@pytest.fixture(scope="module")
-def shapes() -> LoadedRoutine:
-    library = load_library(FIXTURES / "exercises.yaml")
-    return load_routine(FIXTURES / "all-shapes.yaml", library)
 
 
 def _perf(shapes: LoadedRoutine, index: int) -> Performance:

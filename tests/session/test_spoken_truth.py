@@ -26,12 +26,6 @@ def _routine(tmp_path: Path, items: str, rest: int = 4) -> LoadedRoutine:
     return load_routine(path, load_library(FIXTURES / "exercises.yaml"))
 
 
-@pytest.fixture(scope="module")
-def shapes() -> LoadedRoutine:
-    library = load_library(FIXTURES / "exercises.yaml")
-    return load_routine(FIXTURES / "all-shapes.yaml", library)
-
-
 def _says(effects: list) -> list[str]:
     return [e.text for e in effects if isinstance(e, Say)]
 

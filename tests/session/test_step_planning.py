@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from floorcoach.content.catalog import LoadedRoutine, load_library, load_routine
+from floorcoach.content.catalog import LoadedRoutine
 from floorcoach.content.routine import DEFAULT_PAIN_RULES
 from floorcoach.session import schedules, step_planning
 from floorcoach.session.events import CueKind, Phase, Priority
 from floorcoach.session.steps import CallStep, Performance, SayStep, TimedStep
-
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "engine"
-
-
-@pytest.fixture(scope="module")
-def shapes() -> LoadedRoutine:
-    library = load_library(FIXTURES / "exercises.yaml")
-    return load_routine(FIXTURES / "all-shapes.yaml", library)
 
 
 def _perf(shapes: LoadedRoutine, exercise: str) -> Performance:
