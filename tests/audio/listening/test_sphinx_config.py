@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from floorcoach.audio.listening.sphinx_config import SphinxConfig, is_safety, preset
+from floorcoach.audio.listening.recognizer import is_safety
+from floorcoach.audio.listening.sphinx_config import SphinxConfig, preset
 from floorcoach.commands import Command, Intent, RedFlag
 from floorcoach.errors import RecognizerError
 

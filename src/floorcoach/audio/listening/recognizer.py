@@ -9,13 +9,21 @@ from typing import Final, Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from floorcoach.commands import Intent, ListenContext
+from floorcoach.commands import Command, Intent, ListenContext
 
 _LOGGER = logging.getLogger(__name__)
 
 __all__ = ["ENGINES", "CommandRecognizer", "Heard", "ListenContext"]
 
 EngineName = Literal["auto", "pocketsphinx", "vosk"]
+SAFETY_COMMANDS: Final = frozenset({Command.STOP, Command.PAIN})
+
+
+def is_safety(intent: Intent) -> bool:
+    """Whether an engine's `safety_*` thresholds apply: stop, pain, and every red flag."""
+    return intent.red_flag is not None or intent.command in SAFETY_COMMANDS
+
+
 ENGINES: Final[tuple[str, ...]] = ("auto", "pocketsphinx", "vosk")
 
 

@@ -2,25 +2,16 @@
 
 Every engineering step measured in BENCHMARKS.md is a preset, so `floorcoach recognize
 --preset` and scripts/bench_commands can show what each step does; "default" is what the
-player uses. Safety commands and red flags (`is_safety`) get thresholds of their own.
+player uses. Safety commands and red flags (`recognizer.is_safety`) get thresholds of their own.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Final
 
 from floorcoach.audio.listening.command_head import HeadRule
 from floorcoach.audio.listening.vad import VadConfig
-from floorcoach.commands import Command, Intent
 from floorcoach.errors import RecognizerError
-
-SAFETY_COMMANDS: Final = frozenset({Command.STOP, Command.PAIN})
-
-
-def is_safety(intent: Intent) -> bool:
-    """Whether the `safety_*` thresholds apply: stop, pain, and every red flag."""
-    return intent.red_flag is not None or intent.command in SAFETY_COMMANDS
 
 
 @dataclass(frozen=True)

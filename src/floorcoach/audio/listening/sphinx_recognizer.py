@@ -22,13 +22,13 @@ import numpy.typing as npt
 from floorcoach.audio.listening.command_head import CommandHead, pool_embeddings
 from floorcoach.audio.listening.few_shot import FewShot, Match
 from floorcoach.audio.listening.phrase_verifier import PhraseVerifier, Verdict, verifier_dir
-from floorcoach.audio.listening.recognizer import Heard
+from floorcoach.audio.listening.recognizer import Heard, is_safety
 from floorcoach.audio.listening.second_opinion import (
     SecondOpinion,
     choose_second_opinion,
     intent_probabilities,
 )
-from floorcoach.audio.listening.sphinx_config import SphinxConfig, is_safety
+from floorcoach.audio.listening.sphinx_config import SphinxConfig
 from floorcoach.audio.listening.sphinx_decoder import (
     PHONE_LOOP_SEARCH,
     build_decoder,

@@ -15,11 +15,10 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from floorcoach.audio.listening.recognizer import Heard
+from floorcoach.audio.listening.recognizer import Heard, is_safety
 from floorcoach.audio.listening.vosk_models import find_vosk_model
 from floorcoach.audio.pcm import RATE_HZ
 from floorcoach.commands import (
-    Command,
     Intent,
     ListenContext,
     grammar_phrases,
@@ -32,7 +31,6 @@ _LOGGER = logging.getLogger(__name__)
 
 ENGINE: Final = "vosk"
 UNK: Final = "[unk]"
-SAFETY_COMMANDS: Final = frozenset({Command.STOP, Command.PAIN})
 
 
 @dataclass(frozen=True)
@@ -58,10 +56,6 @@ def load_model(path: Path) -> Any:
         return vosk.Model(str(path))
     except Exception as exc:  # vosk raises a bare Exception when loading fails
         raise RecognizerError(f"could not load the Vosk model at {path}: {exc}") from None
-
-
-def _is_safety(intent: Intent) -> bool:
-    return intent.red_flag is not None or intent.command in SAFETY_COMMANDS
 
 
 class VoskRecognizer:
@@ -206,7 +200,7 @@ class VoskRecognizer:
     def _partial(self, raw: str) -> list[Heard]:
         text = " ".join(json.loads(raw).get("partial", "").split())
         intent = self._tables[self._context].get(text)
-        if intent is None or not _is_safety(intent) or self._early == intent:
+        if intent is None or not is_safety(intent) or self._early == intent:
             return []
         self._early = intent
         now = self._samples_in / RATE_HZ
@@ -233,7 +227,7 @@ class VoskRecognizer:
             _LOGGER.debug("rejected %r: %.1f s is too long for a command", text, end - start)
             return []
         confidence = min(float(w.get("conf", 1.0)) for w in words)
-        safety = _is_safety(intent)
+        safety = is_safety(intent)
         need = self.config.safety_min_confidence if safety else self.config.min_confidence
         if confidence < need:
             _LOGGER.debug("rejected %r: confidence %.2f < %.2f", text, confidence, need)
