@@ -52,7 +52,7 @@ TARGET_LUFS: Final = SPEECH_LUFS
 """Piper's phrases as loud as espeak-ng's (scripts/bench_speech)."""
 SENTENCE_GAP_SECONDS: Final = 0.25
 """Between sentences Piper renders separately: a breath, like espeak-ng's own pause."""
-_RENDER_VERSION: Final = "v1"
+_RENDER_VERSION: Final = "v2"
 """Part of the cache key: bump when the rendering (level, gaps, resampling) changes."""
 
 
@@ -296,7 +296,10 @@ class PiperSynthesizer:
                 parts.append(gap)
             parts.append(np.asarray(chunk.audio_float_array, dtype=np.float32))
         audio = band_limited_resample(np.concatenate(parts), rate_hz, RATE_HZ)
-        pcm = trim_silence(level_to(Pcm(float_to_int16(audio), RATE_HZ), TARGET_LUFS))
+        # leveled before trimming (the trim threshold is absolute) and after it, because the
+        # trim moves the measuring blocks: a one-word phrase came out up to 1.3 dB off target
+        leveled = level_to(Pcm(float_to_int16(audio), RATE_HZ), TARGET_LUFS)
+        pcm = level_to(trim_silence(leveled), TARGET_LUFS)
         if self._settings.volume < 1.0:
             scaled = np.round(pcm.samples.astype(np.float32) * self._settings.volume)
             pcm = Pcm(scaled.astype(np.int16), RATE_HZ)
