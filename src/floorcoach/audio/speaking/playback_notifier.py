@@ -15,6 +15,7 @@ import time
 from typing import Final
 
 from floorcoach.audio.speaking.playback import Playback
+from floorcoach.thread_names import name_this_thread
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class PlaybackNotifier:
         self._thread.join(timeout=2.0)
 
     def _run(self) -> None:
+        name_this_thread("fc-notifier")
         pending: list[Playback] = []
         while True:
             now = time.monotonic()
