@@ -23,6 +23,7 @@ from typing import Any, Final, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from floorcoach.audio.listening.webrtc_calls import DirectApmCalls
 from floorcoach.audio.pcm import RATE_HZ
 from floorcoach.errors import FloorcoachError
 
@@ -155,7 +156,9 @@ class WebRtcEchoCanceller:
     microphone (`process_stream`, changed in place). Output lags input by under 10 ms.
     """
 
-    def __init__(self, *, high_pass: bool = True, noise_suppression: bool = False) -> None:
+    def __init__(
+        self, *, high_pass: bool = True, noise_suppression: bool = False, direct: bool = True
+    ) -> None:
         try:
             from livekit import rtc
         except ImportError as exc:  # an optional wheel missing on this machine
@@ -169,6 +172,11 @@ class WebRtcEchoCanceller:
             high_pass_filter=high_pass,
             noise_suppression=noise_suppression,
         )
+        # The reference is already placed at the time it sounded: no extra delay to report.
+        # WebRTC keeps the delay until it is set again, so once is enough.
+        self._apm.set_stream_delay_ms(0)
+        self._direct = DirectApmCalls.attach(self._apm, WEBRTC_FRAME, RATE_HZ) if direct else None
+        """livekit's calls without their per-call Python overhead (webrtc_calls.py)."""
         self._mic_pending = np.zeros(0, dtype=np.int16)
         self._ref_pending = np.zeros(0, dtype=np.int16)
         self.frames = 0
@@ -180,22 +188,26 @@ class WebRtcEchoCanceller:
         self._mic_pending = np.concatenate([self._mic_pending, _to_int16(mic)])
         self._ref_pending = np.concatenate([self._ref_pending, _to_int16(reference)])
         count = min(len(self._mic_pending), len(self._ref_pending)) // WEBRTC_FRAME
-        out = np.empty(count * WEBRTC_FRAME, dtype=np.float64)
+        out = np.empty(count * WEBRTC_FRAME, dtype=np.int16)
+        direct = self._direct
         for i in range(count):
             span = slice(i * WEBRTC_FRAME, (i + 1) * WEBRTC_FRAME)
-            far = self._frame(self._ref_pending[span])
-            self._apm.process_reverse_stream(far)
-            # the reference is already placed at the time it sounded: no extra delay to report
-            self._apm.set_stream_delay_ms(0)
+            if direct is not None:
+                direct.far[:] = self._ref_pending[span]
+                direct.reverse()
+                direct.near[:] = self._mic_pending[span]
+                direct.capture()
+                out[span] = direct.near
+                continue
+            self._apm.process_reverse_stream(self._frame(self._ref_pending[span]))
             near = self._frame(self._mic_pending[span])
             self._apm.process_stream(near)
-            cleaned = np.frombuffer(near.data, dtype=np.int16)
-            out[span] = cleaned.astype(np.float64) / 32768.0
+            out[span] = np.frombuffer(near.data, dtype=np.int16)
         done = count * WEBRTC_FRAME
         self._mic_pending = self._mic_pending[done:]
         self._ref_pending = self._ref_pending[done:]
         self.frames += count
-        return out
+        return out.astype(np.float64) / 32768.0
 
     def _frame(self, samples: npt.NDArray[np.int16]) -> Any:
         return self._rtc.AudioFrame(
