@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
+from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
@@ -105,6 +107,24 @@ def add_pronunciations(decoder: Any, word: str, prons: tuple[str, ...]) -> None:
         index += 1
 
 
+def write_dictionary(words: set[str], path: Path) -> int:
+    """Write the wheel's pronunciations of `words` (all variants) to `path`; return the count.
+
+    The whole cmudict (135,000 words) costs the decoder 22 MB of memory; the grammars use a
+    few hundred words, and with only those the decoder takes 6 MB (BENCHMARKS.md, resource
+    budget). The pronunciations are the same lines, so decoding is unchanged.
+    """
+    source = Path(model_dir()) / "en-us" / "cmudict-en-us.dict"
+    kept = []
+    with source.open(encoding="utf-8") as lines:
+        for line in lines:
+            head = line.split(" ", 1)[0]
+            if head.split("(", 1)[0] in words:
+                kept.append(line if line.endswith("\n") else line + "\n")
+    path.write_text("".join(kept), encoding="utf-8")
+    return len(kept)
+
+
 def build_decoder(
     tables: dict[ListenContext, dict[str, Intent]],
     *,
@@ -123,17 +143,16 @@ def build_decoder(
         from pocketsphinx import Decoder
     except ImportError as exc:  # pragma: no cover - a dependency
         raise RecognizerError(f"pocketsphinx is not installed ({exc})") from None
-    try:
-        decoder = Decoder(
-            lm=None,
-            bestpath=bestpath,
-            logfn=os.devnull,
-        )
-    except (RuntimeError, ValueError) as exc:
-        raise RecognizerError(f"pocketsphinx could not start: {exc}") from None
     used_words = {w for t in tables.values() for p in t for w in p.split()}
     others = list(NOT_COMMANDS) if reject else []
     other_words = {w for o in others for w in o.split()}
+    with tempfile.TemporaryDirectory(prefix="floorcoach-dict-") as folder:
+        dictionary = Path(folder) / "words.dict"
+        write_dictionary(used_words | other_words, dictionary)
+        try:
+            decoder = Decoder(lm=None, dict=str(dictionary), bestpath=bestpath, logfn=os.devnull)
+        except (RuntimeError, ValueError) as exc:
+            raise RecognizerError(f"pocketsphinx could not start: {exc}") from None
     known = {w for w in used_words | other_words if decoder.lookup_word(w) is not None}
     for word, prons in EXTRA_PRONUNCIATIONS.items():
         if word in used_words:
