@@ -108,6 +108,8 @@ def test_commands_spoken_into_the_virtual_mic_are_heard(
     listener.start()
     try:
         assert listener.running
+        # 40 ms blocks: half the wake-ups of 20 ms (issue 19)
+        assert listener._stream.blocksize == round(listener.device_rate_hz * 0.04)
         player = virtual_audio.play_into_mic(wav_path)
         assert player.wait(timeout=20) == 0
         deadline = time.monotonic() + 3.0

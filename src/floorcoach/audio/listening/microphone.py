@@ -28,12 +28,15 @@ from floorcoach.audio.listening.recognizer import CommandRecognizer, Heard
 from floorcoach.audio.listening.self_voice import EchoGate
 from floorcoach.audio.pcm import RATE_HZ, resample
 from floorcoach.errors import AudioDeviceError, FloorcoachError
+from floorcoach.thread_names import name_this_thread
 
 _LOGGER = logging.getLogger(__name__)
 
-CHUNK_SECONDS: Final = 0.02
-QUEUE_CHUNKS: Final = 250
-"""5 s of 20 ms chunks; when full the oldest chunk is dropped (and counted)."""
+CHUNK_SECONDS: Final = 0.04
+"""40 ms blocks: half the wake-ups of 20 ms (callback, queue, per-chunk NumPy work) for a
+command decided at most 20 ms later; the voice detector still works in its own frames."""
+QUEUE_CHUNKS: Final = 125
+"""5 s of 40 ms chunks; when full the oldest chunk is dropped (and counted)."""
 HEARD_QUEUE_SIZE: Final = 64
 """Commands waiting for the runtime; when full the oldest is dropped (it is stale anyway)."""
 _POLL_SECONDS: Final = 0.1
@@ -214,6 +217,7 @@ class MicrophoneListener:
         # Real-time thread: copy, enqueue, count; never block or log.
         if self._first_block_at is None:
             self._first_block_at = time.monotonic() - frames / self._opening_rate_hz
+            name_this_thread("fc-mic-cb")
         if status:
             self.status_flags += 1
         data = bytes(indata)
@@ -236,6 +240,7 @@ class MicrophoneListener:
 
     # -- worker ---------------------------------------------------------------------------
     def _work(self) -> None:
+        name_this_thread("fc-mic-worker")
         reported = False
         while True:
             try:

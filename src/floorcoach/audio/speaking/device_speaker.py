@@ -26,10 +26,15 @@ from floorcoach.audio.speaking.playback import Playback
 from floorcoach.audio.speaking.playback_notifier import PlaybackNotifier
 from floorcoach.audio.speaking.speaker import END_PADDING_SECONDS, DoneCallback, Played, Playing
 from floorcoach.errors import AudioDeviceError
+from floorcoach.thread_names import name_this_thread
 
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_LATENCY_SECONDS: Final = 0.1
+BLOCK_SECONDS: Final = 0.02
+"""PortAudio calls back once per 20 ms block. Left to itself it chose ~5 ms blocks (about
+200 wake-ups a second, each one a Python call on the audio thread) for no benefit here:
+start times are placed to the sample inside a block, and stop() flushes the device."""
 """Lower latencies underflowed through PulseAudio's ALSA plugin (lost up to 70 % of a tone)."""
 HISTORY_SIZE: Final = 64
 _STALL_SECONDS: Final = 2.0
@@ -100,6 +105,7 @@ class DeviceSpeaker:
                     channels=channels,
                     dtype="float32",
                     latency=self.latency_seconds,
+                    blocksize=max(1, round(self.rate_hz * BLOCK_SECONDS)),
                     callback=self._callback,
                     finished_callback=self._stream_finished,
                 )
@@ -299,6 +305,8 @@ class DeviceSpeaker:
         now = time.monotonic()
         self._last_callback_at = now
         self.callbacks += 1
+        if self.callbacks == 1:
+            name_this_thread("fc-speaker-cb")
         if status:
             if status.output_underflow:
                 self.underflows += 1
@@ -351,6 +359,7 @@ class DeviceSpeaker:
 
     def _watch(self) -> None:
         """Notice a stream that stopped calling back (device unplugged, sound server gone)."""
+        name_this_thread("fc-spk-watchdog")
         while not self._watchdog_stop.wait(0.25):
             if self._closing or self._lost_reason is not None:
                 return
