@@ -75,8 +75,11 @@ def test_a_user_enrolls_by_voice_and_their_own_words_are_heard(
             asked = PROMPT.match(lines[-1])
             if asked is None or asked.group(1) not in takes:
                 continue
-            # the prompt is printed, then spoken; the take counts once it has been said
-            time.sleep(prompts.render(lines[-1].strip()).seconds + 0.5)
+            # the prompt is printed, then spoken; the take counts once it has been said and
+            # the player listens. A second after its nominal end, as a person would wait: with
+            # half a second, a loaded CI run (three sound servers) began a take before the
+            # player was listening, and its cut takes "did not sound like the others".
+            time.sleep(prompts.render(lines[-1].strip()).seconds + 1.0)
             text = asked.group(1)
             clip = takes[text][said[text] % 3]
             said[text] += 1
