@@ -207,3 +207,49 @@ def test_make_recognizer_chooses_pocketsphinx_without_english_vosk_model(
 
     monkeypatch.setattr(models, "REPO_MODELS_DIR", tmp_path / "voice_models")
     assert make_recognizer("auto").engine == "pocketsphinx"
+
+
+def heard_when(
+    rec: SphinxRecognizer, audio: np.ndarray, context: ListenContext
+) -> list[tuple[Heard, float]]:
+    """Each command with the stream time of the 40 ms chunk that returned it."""
+    rec.set_context(context)
+    rec.reset()
+    out: list[tuple[Heard, float]] = []
+    done = 0
+    for part in chunks(audio, 640):
+        done += len(part)
+        out += [(h, done / RATE_HZ) for h in rec.accept(part)]
+    return out + [(h, done / RATE_HZ) for h in rec.flush()]
+
+
+@pytest.mark.parametrize(
+    ("said", "context"),
+    [("pause", ListenContext.COMMANDS), ("four", ListenContext.PAIN_LEVEL)],
+)
+def test_a_clear_command_acts_before_the_hangover_ends(
+    recognizer: SphinxRecognizer, cache: Path, said: str, context: ListenContext
+) -> None:
+    audio, [(_, end)] = stream([espeak(said, cache)])
+    [(early, at)] = heard_when(recognizer, audio, context)
+    [(late, late_at)] = heard_when(SphinxRecognizer(preset("wait_for_end")), audio, context)
+    assert early.intent == late.intent == parse(said)
+    assert early.end == pytest.approx(late.end) == pytest.approx(end, abs=0.15)
+    # 0.12 s of silence and the rest of its 40 ms chunk, where waiting takes the 0.3 s hangover
+    assert at - early.end <= 0.12 + 0.04 + 0.001
+    assert late_at - late.end >= 0.3
+
+
+def test_a_phrase_that_starts_another_intents_phrase_waits_for_the_end(
+    recognizer: SphinxRecognizer, cache: Path
+) -> None:
+    # "two" is how "too much" (pain) begins; "my leg" how "my leg is dead" (a red flag) begins
+    waits = recognizer._not_early
+    assert {"two", "pain"} <= waits[ListenContext.PAIN_LEVEL]
+    assert {"my leg", "numbness"} <= waits[ListenContext.PAIN_LOCATION]
+    assert "four" not in waits[ListenContext.PAIN_LEVEL]
+    assert not {"pause", "stop", "that hurts", "next"} & waits[ListenContext.COMMANDS]
+    audio, _ = stream([espeak("two", cache)])
+    [(heard, at)] = heard_when(recognizer, audio, ListenContext.PAIN_LEVEL)
+    assert heard.intent == parse("two")
+    assert at - heard.end >= 0.3

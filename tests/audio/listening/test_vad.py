@@ -137,3 +137,56 @@ def test_stream_starting_with_digital_silence_still_splits_words() -> None:
     audio[:800] = 0  # a sound server's first, zero-filled block
     segments = segment_all(audio)
     assert [round(s.start_seconds, 1) for s in segments] == [1.0, 2.2, 3.4]
+
+
+def feed_early(
+    samples: npt.NDArray[np.int16], take: bool, early_seconds: float = 0.12
+) -> tuple[list[Segment], list[tuple[Segment, float]]]:
+    """Segments returned, and each early offer with the stream time it was made at."""
+    offers: list[tuple[Segment, float]] = []
+    vad: EnergyVad
+
+    def on_early(segment: Segment) -> bool:
+        offers.append((segment, vad.stream_seconds))
+        return take
+
+    vad = EnergyVad(VadConfig(early_seconds=early_seconds), on_early=on_early)
+    segments: list[Segment] = []
+    for i in range(0, len(samples), 640):
+        segments += vad.accept(samples[i : i + 640])
+    return segments + vad.flush(), offers
+
+
+def test_an_open_segment_is_offered_once_its_speech_pauses() -> None:
+    audio = place(5.0, [(1.0, burst(0.5)), (3.0, burst(0.4))])
+    segments, offers = feed_early(audio, take=False)
+    # declined: the segments end as they always did, each offered once on the way
+    plain = feed(audio, 640)
+    assert [(g.end_seconds, len(g.samples)) for g in segments] == [
+        (g.end_seconds, len(g.samples)) for g in plain
+    ]
+    assert len(offers) == 2
+    for (offered, at), whole in zip(offers, segments, strict=True):
+        assert offered.start_seconds == whole.start_seconds
+        assert offered.end_seconds == whole.end_seconds
+        assert at == pytest.approx(whole.end_seconds + 0.12, abs=0.011)
+        # the same audio as the whole segment, minus the rest of the hangover
+        assert len(whole.samples) - len(offered.samples) == pytest.approx(0.18 * RATE_HZ, abs=161)
+        assert np.array_equal(offered.samples, whole.samples[: len(offered.samples)])
+
+
+def test_a_segment_taken_early_ends_there_and_the_next_one_still_comes() -> None:
+    audio = place(5.0, [(1.0, burst(0.5)), (1.9, burst(0.4))])
+    segments, offers = feed_early(audio, take=True)
+    assert segments == []  # both were taken early, neither is returned again
+    assert [round(o.start_seconds, 1) for o, _ in offers] == [1.0, 1.9]
+    assert offers[1][0].end_seconds == pytest.approx(2.3, abs=0.02)
+
+
+def test_no_offer_without_early_seconds_or_for_clicks() -> None:
+    audio = place(5.0, [(1.0, burst(0.5)), (3.0, burst(0.03))])
+    segments, offers = feed_early(audio, take=True, early_seconds=0.0)
+    assert len(segments) == 1
+    assert offers == []
+    _, offers = feed_early(audio, take=False)
+    assert len(offers) == 1  # the 30 ms click is too short to be speech

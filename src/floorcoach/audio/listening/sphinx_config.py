@@ -18,7 +18,11 @@ from floorcoach.errors import RecognizerError
 class SphinxConfig:
     """Tuning knobs, defaults chosen by scripts/bench_commands."""
 
-    vad: VadConfig = field(default_factory=lambda: VadConfig(max_segment_seconds=3.0))
+    vad: VadConfig = field(
+        default_factory=lambda: VadConfig(max_segment_seconds=3.0, early_seconds=0.12)
+    )
+    """Segments up to 3 s; a segment whose speech has paused for 0.12 s is offered early, and a
+    clear command acts then instead of after the 0.3 s hangover (`early_share`)."""
     max_command_seconds: float = 3.0
     """The longest red flags take 2.3-2.7 s said slowly (110 words a minute). With the verifier
     checking every segment, 3 s gave the same false commands as 2 s (scripts/tune_verifier);
@@ -50,6 +54,13 @@ class SphinxConfig:
     verifier, by its own thresholds below, hears one of the phrases it knows. It was trained
     on many synthesizer voices and hears them better than the head (held-out espeak-ng voices);
     on recorded people it adds few false commands (2.7 / h alone, BENCHMARKS.md)."""
+    early_share: float = 0.9
+    """Acting before the hangover ends needs more than the head rule: the decoder's intent with
+    at least this share of the head's vote among phrases..."""
+    early_vote: float = 0.5
+    """...and the head at least this sure that the segment is a phrase at all. Otherwise the
+    segment is decided as usual when it ends. Phrases that sound like the start of another
+    intent's phrase ("two" and "too much") never act early."""
     verifier_only: bool = False
     """Let the verifier alone decide (no grammar decode): for the benchmark's comparison."""
     agree_probability: float = 0.2
@@ -102,6 +113,7 @@ def preset(name: str) -> SphinxConfig:
         ),
         "verifier_only": replace(synthetic, verifier_only=True),
         "head": SphinxConfig(verifier_rescues=False),
+        "wait_for_end": SphinxConfig(vad=VadConfig(max_segment_seconds=3.0)),
         "head_only": SphinxConfig(
             verifier_only=True, verifier_rescues=False, head_rule=HeadRule(consequential_alone=0)
         ),

@@ -107,6 +107,36 @@ def add_pronunciations(decoder: Any, word: str, prons: tuple[str, ...]) -> None:
         index += 1
 
 
+def pronunciations(decoder: Any, phrase: str) -> list[tuple[str, ...]]:
+    """Every phone sequence the decoder's dictionary allows for `phrase` (none: a word unknown)."""
+    sequences: list[tuple[str, ...]] = [()]
+    for word in phrase.split():
+        variants: list[tuple[str, ...]] = []
+        index = 1
+        while (pron := decoder.lookup_word(word if index == 1 else f"{word}({index})")) is not None:
+            variants.append(tuple(pron.split()))
+            index += 1
+        sequences = [done + variant for done in sequences for variant in variants]
+    return sequences
+
+
+def sounds_like_a_start(decoder: Any, table: dict[str, Intent]) -> set[str]:
+    """Phrases that sound like the beginning of a phrase meaning something else.
+
+    "two" is how "too much" begins, "my leg" how "my leg is dead" begins: heard before the
+    speaker has finished, such a phrase may be the wrong intent, so it never acts early.
+    """
+    sounds = {phrase: pronunciations(decoder, phrase) for phrase in table}
+    starts: set[str] = set()
+    for short, short_sounds in sounds.items():
+        for long, long_sounds in sounds.items():
+            if table[short] == table[long]:
+                continue
+            if any(len(a) < len(b) and b[: len(a)] == a for a in short_sounds for b in long_sounds):
+                starts.add(short)
+    return starts
+
+
 def write_dictionary(words: set[str], path: Path) -> int:
     """Write the wheel's pronunciations of `words` (all variants) to `path`; return the count.
 

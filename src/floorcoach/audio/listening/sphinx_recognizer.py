@@ -35,6 +35,7 @@ from floorcoach.audio.listening.sphinx_decoder import (
     decode,
     model_dir,
     search_name,
+    sounds_like_a_start,
 )
 from floorcoach.audio.listening.vad import EnergyVad, Segment, wiener_denoise
 from floorcoach.commands import PHRASE_TABLE, Intent, ListenContext, spoken_table
@@ -78,7 +79,11 @@ class SphinxRecognizer:
         )
         self._context = ListenContext.COMMANDS
         self.set_context(context if context in self._tables else next(iter(self._tables)))
-        self._vad = EnergyVad(self.config.vad)
+        self._early_heard: list[Heard] = []
+        """Commands decided before their segment's hangover ended, for `accept` to return."""
+        self._not_early = {
+            ctx: sounds_like_a_start(self._decoder, table) for ctx, table in self._tables.items()
+        }
         self._verifier: SecondOpinion | None = None
         self._verified: set[ListenContext] = set()
         """Contexts whose every phrase the verifier knows (not standby's own grammar)."""
@@ -102,6 +107,8 @@ class SphinxRecognizer:
                 checked = f" ({missing} missing: grammar decoder alone)"
         self._verifier_rule = isinstance(self._verifier, PhraseVerifier)
         """Decide by the verifier's thresholds (the verify presets, or no head to be had)."""
+        early = self._verifier is not None and not self._verifier_rule
+        self._vad = EnergyVad(self.config.vad, on_early=self._decide_early if early else None)
         self._rescuer: PhraseVerifier | None = None
         """With the head: the synthetic-trained phrase verifier, consulted on what the head
         rule turned down (`SphinxConfig.verifier_rescues`)."""
@@ -178,15 +185,39 @@ class SphinxRecognizer:
     def reset(self) -> None:
         """Start a new stream at time zero."""
         self._vad.reset()
+        self._early_heard.clear()
         self.rejected.clear()
 
     def accept(self, samples: npt.NDArray[np.int16]) -> list[Heard]:
         """Consume a chunk; return commands whose speech ended inside it."""
-        return self._decode_all(self._vad.accept(samples))
+        return self._with_early(self._decode_all(self._vad.accept(samples)))
 
     def flush(self) -> list[Heard]:
         """End of stream: decode a segment still open."""
-        return self._decode_all(self._vad.flush())
+        return self._with_early(self._decode_all(self._vad.flush()))
+
+    def _with_early(self, heard: list[Heard]) -> list[Heard]:
+        early, self._early_heard = self._early_heard, []
+        return sorted(early + heard, key=lambda h: h.end) if early else heard
+
+    def _decide_early(self, segment: Segment) -> bool:
+        """The VAD offers a segment whose speech paused briefly: act now if it is clearly a
+        command (`SphinxConfig.early_share`), else let the segment run to its end.
+
+        An early look that finds nothing leaves no trace in `rejected`: the segment is
+        decided again, whole, when it ends.
+        """
+        if segment.speech_seconds > self.config.max_command_seconds:
+            return False
+        context = self._context
+        kept = list(self.rejected)
+        heard = self.decode_segment(segment, early=True)
+        self.rejected[:] = kept
+        if heard is None or heard.text in self._not_early.get(context, set()):
+            return False
+        _LOGGER.debug("%r heard early, %.2f s after its speech", heard.text, segment.end_seconds)
+        self._early_heard.append(heard)
+        return True
 
     def _decode_all(self, segments: list[Segment]) -> list[Heard]:
         out: list[Heard] = []
@@ -203,8 +234,12 @@ class SphinxRecognizer:
         self.rejected.append((segment, why))
         del self.rejected[:-20]
 
-    def decode_segment(self, segment: Segment) -> Heard | None:
-        """The command in one segment, or None when it is too long, unknown or unsure."""
+    def decode_segment(self, segment: Segment, early: bool = False) -> Heard | None:
+        """The command in one segment, or None when it is too long, unknown or unsure.
+
+        `early`: the segment's speech has only paused; answer only when the command is clear
+        (`SphinxConfig.early_share`), and never from the phrase verifier's rescue.
+        """
         c = self.config
         if segment.overlong or segment.speech_seconds > c.max_command_seconds:
             self._reject(segment, f"{segment.speech_seconds:.1f} s of speech is not a command")
@@ -212,7 +247,7 @@ class SphinxRecognizer:
         context = self._context  # read once: another thread may switch it meanwhile
         enrolled = self._enrolled  # likewise
         if enrolled is None:
-            return self._decode_general(segment, context)
+            return self._decode_general(segment, context, early=early)
         from floorcoach.audio.listening.speech_embedding import shared_embedder
 
         embeddings = shared_embedder().embed(segment.samples)
@@ -220,8 +255,8 @@ class SphinxRecognizer:
         match = enrolled.match(pool_embeddings(embeddings), allowed)
         if match is not None and match.distance <= enrolled.rule.overrule:
             return self._enrolled_heard(segment, match)
-        heard = self._decode_general(segment, context, embeddings)
-        if not enrolled.wins(match, heard.intent if heard is not None else None):
+        heard = self._decode_general(segment, context, embeddings, early=early)
+        if early or not enrolled.wins(match, heard.intent if heard is not None else None):
             return heard
         assert match is not None
         if heard is not None:
@@ -235,13 +270,18 @@ class SphinxRecognizer:
         segment: Segment,
         context: ListenContext,
         embeddings: npt.NDArray[np.float32] | None = None,
+        early: bool = False,
     ) -> Heard | None:
         """The general model's answer for a segment short enough to be a command."""
         c = self.config
         if context in self._verified:
+            if early:
+                return self._decode_verified(segment, context, embeddings, early=True)
             if embeddings is None:  # as before enrollment (scripts/tune_verifier overrides it)
                 return self._decode_verified(segment, context)
             return self._decode_verified(segment, context, embeddings)
+        if early:
+            return None  # no second opinion here to say that the command is clear
         samples = self._decoder_samples(segment)
         text, score = self._decode(samples, self._search(context))
         intent = self._tables[context].get(text)
@@ -289,6 +329,7 @@ class SphinxRecognizer:
         segment: Segment,
         context: ListenContext,
         embeddings: npt.NDArray[np.float32] | None = None,
+        early: bool = False,
     ) -> Heard | None:
         """Grammar decode and second opinion together (`head_rule`, or the verifier's rule).
 
@@ -319,6 +360,14 @@ class SphinxRecognizer:
                 )
             return heard
         chosen = c.head_rule.decide(decoded, by_intent)
+        if early:
+            vote = sum(by_intent.values())
+            if chosen is None or chosen != decoded or vote < c.early_vote:
+                return None
+            share = by_intent.get(chosen, 0.0)
+            if share < c.early_share * vote:
+                return None
+            return self._heard(segment, chosen, text, share)
         if chosen is not None:
             said = text if chosen == decoded else self._likeliest_phrase(chosen, verdict, table)
             return self._heard(segment, chosen, said, by_intent.get(chosen, 0.0))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -49,6 +50,10 @@ class VadConfig:
     floor_fall_fraction: float = 0.2
     min_window_seconds: float = 3.0
     """The floor is never below the quietest 100 ms of this window: steady noise is not speech."""
+    early_seconds: float = 0.0
+    """After this much silence inside an open segment (0: never), the segment so far is offered
+    to `EnergyVad`'s `on_early` callback: a command that is already clear can act then instead
+    of after the whole hangover (issue 15: 250 ms from the end of the word to the action)."""
 
 
 @dataclass(frozen=True)
@@ -83,12 +88,23 @@ def level_db(frame: npt.NDArray[np.int16]) -> float:
     return max(_MIN_LEVEL_DB, 10.0 * math.log10(power + 1e-20))
 
 
-class EnergyVad:
-    """Streaming speech segmenter: feed any chunk size, get finished segments."""
+EarlyDecision = Callable[[Segment], bool]
+"""Offered the segment so far after `VadConfig.early_seconds` of silence; True ends it there."""
 
-    def __init__(self, config: VadConfig | None = None) -> None:
+
+class EnergyVad:
+    """Streaming speech segmenter: feed any chunk size, get finished segments.
+
+    With `on_early` and `VadConfig.early_seconds`, an open segment is offered early once its
+    speech has paused that long; when the callback takes it, the segment ends at that point
+    and is not returned again.
+    """
+
+    def __init__(self, config: VadConfig | None = None, on_early: EarlyDecision | None = None):
         self.config = config or VadConfig()
         c = self.config
+        self._on_early = on_early if c.early_seconds > 0 else None
+        self._early_frames = max(1, round(c.early_seconds / FRAME_SECONDS))
         self._hangover_frames = max(1, round(c.hangover_seconds / FRAME_SECONDS))
         self._min_speech_frames = max(1, round(c.min_speech_seconds / FRAME_SECONDS))
         self._max_frames = max(1, round(c.max_segment_seconds / FRAME_SECONDS))
@@ -204,7 +220,36 @@ class EnergyVad:
                 self._silence_run += 1
                 if self._silence_run >= self._hangover_frames:
                     result = self._close()
+                elif self._silence_run == self._early_frames and self._offer_early():
+                    return None
         return result
+
+    def _offer_early(self) -> bool:
+        """Offer the segment so far to `on_early`; True when it was taken (and so ended)."""
+        if (
+            self._on_early is None
+            or self._overlong
+            or self._voiced_count < self._min_speech_frames
+            or self._silence_run >= self._hangover_frames
+        ):
+            return False
+        assert self.floor_db is not None
+        so_far = Segment(
+            start_seconds=self._first_voiced * FRAME_SECONDS,
+            end_seconds=(self._last_voiced + 1) * FRAME_SECONDS,
+            padded_start_seconds=self._seg_first_frame * FRAME_SECONDS,
+            samples=np.concatenate(self._frames),
+            overlong=False,
+            floor_db=self.floor_db,
+        )
+        if not self._on_early(so_far):
+            return False
+        # Ended here: the silence after the words is the next segment's pre-roll.
+        self._in_speech = False
+        silence, self._frames = self._frames[-self._silence_run :], []
+        self._pre_roll.clear()
+        self._pre_roll.extend(silence)
+        return True
 
     def _track_floor(self, level: float, rise_db: float) -> None:
         assert self.floor_db is not None
