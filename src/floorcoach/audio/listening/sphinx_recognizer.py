@@ -207,13 +207,12 @@ class SphinxRecognizer:
         An early look that finds nothing leaves no trace in `rejected`: the segment is
         decided again, whole, when it ends.
         """
-        if segment.speech_seconds > self.config.max_command_seconds:
+        if segment.speech_seconds > self.config.early_max_seconds:
             return False
-        context = self._context
         kept = list(self.rejected)
         heard = self.decode_segment(segment, early=True)
         self.rejected[:] = kept
-        if heard is None or heard.text in self._not_early.get(context, set()):
+        if heard is None:
             return False
         _LOGGER.debug("%r heard early, %.2f s after its speech", heard.text, segment.end_seconds)
         self._early_heard.append(heard)
@@ -339,6 +338,13 @@ class SphinxRecognizer:
         c = self.config
         assert self._verifier is not None
         table = self._tables[context]
+        decoded: Intent | None = None
+        text = ""
+        if self._decoder_decides:
+            text, _score = self._decode(self._decoder_samples(segment), self._search(context))
+            decoded = table.get(text)
+        if early and (decoded is None or text in self._not_early[context]):
+            return None  # early only on the decoder's word: most talk ends here, head unasked
         if embeddings is not None and isinstance(self._verifier, CommandHead):
             # already embedded for the enrolled phrases: the head reads the same numbers
             probabilities = self._verifier.probabilities_of_embeddings(embeddings)
@@ -346,11 +352,6 @@ class SphinxRecognizer:
         else:
             verdict = self._verifier.judge(segment.samples, allowed=set(table))
         by_intent = intent_probabilities(verdict, table)
-        decoded: Intent | None = None
-        text = ""
-        if self._decoder_decides:
-            text, _score = self._decode(self._decoder_samples(segment), self._search(context))
-            decoded = table.get(text)
         if self._verifier_rule:
             heard = self._verifier_decision(segment, decoded, text, verdict, table)
             if heard is None:
