@@ -214,7 +214,9 @@ class SphinxRecognizer:
         self.rejected[:] = kept
         if heard is None:
             return False
-        _LOGGER.debug("%r heard early, %.2f s after its speech", heard.text, segment.end_seconds)
+        _LOGGER.debug(
+            "%r heard early (its speech ended at %.2f s)", heard.text, segment.end_seconds
+        )
         self._early_heard.append(heard)
         return True
 
