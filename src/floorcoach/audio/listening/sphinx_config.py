@@ -118,6 +118,7 @@ def preset(name: str) -> SphinxConfig:
         "verifier_only": replace(synthetic, verifier_only=True),
         "head": SphinxConfig(verifier_rescues=False),
         "wait_for_end": SphinxConfig(vad=VadConfig(max_segment_seconds=3.0)),
+        "number_veto": SphinxConfig(head_rule=HeadRule(number_share=0.7, number_veto=0.99)),
         "head_only": SphinxConfig(
             verifier_only=True, verifier_rescues=False, head_rule=HeadRule(consequential_alone=0)
         ),
