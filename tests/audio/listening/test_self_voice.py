@@ -119,3 +119,46 @@ def test_a_user_in_the_learning_stretch_does_not_make_the_echo_seem_loud() -> No
     user[16000 * 10 : round(16000 * 10.5)] = rng.normal(0, 0.3, 8000)
     gate.mic.add(10.0, user[16000 * 10 : round(16000 * 10.5)], 16000)  # type: ignore[union-attr]
     assert gate.verdict(10.0, 10.5, pause, "pause") is None
+
+
+def _gate_with_echo(echo_gain: float, user_gain: float, learn: bool = True) -> EchoGate:
+    """The player talks for 12 s, the room gives it back at `echo_gain`, and a user says
+    something at `user_gain` of the player's level from 10 to 11 s."""
+    import numpy as np
+
+    from floorcoach.audio.listening.self_voice import LevelTrack
+
+    rng = np.random.default_rng(2)
+    played = rng.normal(0, 0.3, 16000 * 12)
+    user = np.zeros_like(played)
+    user[16000 * 10 : 16000 * 11] = rng.normal(0, 0.3 * user_gain, 16000)
+    gate = EchoGate(mic=LevelTrack(), played=LevelTrack())
+    gate.played.add(0.0, played, 16000)  # type: ignore[union-attr]
+    gate.mic.add(0.0, echo_gain * played + user, 16000)  # type: ignore[union-attr]
+    gate.note(0.0, 12.0, "Paused. Say resume when you're ready, or stop if it hurts. Next: rest.")
+    if learn:
+        assert gate.learn_echo(2.0, 6.0)
+    return gate
+
+
+def test_the_players_own_words_are_taken_when_clearly_a_persons() -> None:
+    # after an echo canceller (echo 35 dB down), a user as loud as the player says "resume"
+    # while the player is still saying "Say resume when you're ready"
+    gate = _gate_with_echo(echo_gain=10 ** (-35 / 20), user_gain=1.0)
+    assert _verdict(gate, "resume", 10.2) is None
+    assert _verdict(gate, "stop", 10.2) is None
+    # other commands stay out over the player's voice, however loud
+    only = "only pause, stop, pain and red flags are taken while the player speaks"
+    assert _verdict(gate, "next", 10.2) == only
+    assert _verdict(gate, "help", 10.2) is not None
+    # the echo alone, where no one spoke, is still the player's own words
+    assert _verdict(gate, "resume", 7.0) == "the player's own words"
+
+
+def test_own_words_stay_ignored_without_a_measured_echo_or_a_clear_margin() -> None:
+    # no canceller: the echo is 10 dB down and the user only 10 dB above it
+    loud_echo = _gate_with_echo(echo_gain=10 ** (-10 / 20), user_gain=1.0)
+    assert _verdict(loud_echo, "resume", 10.2) == "the player's own words"
+    # the echo never measured: nothing is clear yet
+    unlearned = _gate_with_echo(echo_gain=10 ** (-35 / 20), user_gain=1.0, learn=False)
+    assert _verdict(unlearned, "resume", 10.2) == "the player's own words"

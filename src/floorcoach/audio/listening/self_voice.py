@@ -3,8 +3,10 @@
 The player knows exactly what it is saying and when (the speaker reports when sound left
 it), so a command recognized over its own voice is dropped when its words are the player's
 own, and otherwise only barge-in commands (pause, stop, that hurts, red flags) are taken
-while it speaks, with a stricter confidence. One gate serves the live listener (monotonic
-seconds) and the audio-clock simulation (session seconds): only the time base differs.
+while it speaks, with a stricter confidence. Sound far louder than the player's measured
+echo is a person's, own words or not (CLEARLY_THE_USER_DB). One gate serves the live
+listener (monotonic seconds) and the audio-clock simulation (session seconds): only the time
+base differs.
 """
 
 from __future__ import annotations
@@ -29,6 +31,16 @@ KEEP_SECONDS: Final = 30.0
 FRAME_SECONDS: Final = 0.01
 ECHO_MARGIN_DB: Final = 6.0
 """Over the player's voice, a command's audio must be this much louder than its echo."""
+CLEARLY_THE_USER_DB: Final = 20.0
+"""With this much more sound than the player's echo explains, a person said it: the player's
+own words are then taken ("Say resume when you're ready." answered "resume" before it ended),
+and "resume" joins the barge-in commands. After WebRTC's canceller the echo left is 23-38 dB
+below the player (BENCHMARKS.md), so a word said as loud as the player clears this; with no
+canceller (a learned echo about 10 dB down) a command that quiet never gets through this way.
+Other commands stay out over the player's voice even then: on the echo captures, letting them
+through turned users' misheard "stop"s into "restart" and "finished"."""
+CLEAR_BARGE_IN: Final = frozenset({Command.RESUME})
+"""Taken over the player's voice too, when clearly the user's (resuming is what was asked)."""
 ALIGN_SECONDS: Final = 0.25
 """How far the echo may lag what was played (output latency plus the room)."""
 LEARN_WINDOW_FRAMES: Final = 50
@@ -117,6 +129,7 @@ class EchoGate:
         self.mic = mic
         self.played = played
         self._margin = 10 ** (echo_margin_db / 10)
+        self._clear_margin = 10 ** (CLEARLY_THE_USER_DB / 10)
         self.echo_ratio = DEFAULT_ECHO_RATIO
         self._learned = 0
         self._tail = tail_seconds
@@ -165,10 +178,12 @@ class EchoGate:
         for speech in overlapping:
             spoken |= _words(speech.text)
         reason: str | None = None
-        if _words(text) <= spoken:
+        clearly_the_user = self._clearly_the_user(start, end)
+        allowed = BARGE_IN | CLEAR_BARGE_IN if clearly_the_user else BARGE_IN
+        if _words(text) <= spoken and not clearly_the_user:
             reason = "the player's own words"
         elif (
-            intent.command not in BARGE_IN
+            intent.command not in allowed
             and intent.red_flag is None
             and not (answer_expected and intent.command is None)
         ):
@@ -180,6 +195,18 @@ class EchoGate:
         if reason is not None:
             self.ignored += 1
         return reason
+
+    def _clearly_the_user(self, start: float, end: float) -> bool:
+        """Whether the microphone heard far more than the echo explains (needs both tracks)."""
+        if self.mic is None or self.played is None or self._learned == 0:
+            return False
+        played = max(
+            self.played.energy(start - lag, end - lag)
+            for lag in np.arange(0.0, ALIGN_SECONDS + 1e-9, 0.05)
+        )
+        if played < _MIN_REFERENCE_ENERGY:
+            return False
+        return self.mic.energy(start, end) >= self._clear_margin * self.echo_ratio * played
 
     def _double_talk(self, start: float, end: float) -> str | None:
         """Is there more sound than the player's echo explains? (None: yes, a user spoke.)"""
