@@ -200,23 +200,25 @@ class EchoGate:
         """Whether the microphone heard far more than the echo explains (needs both tracks)."""
         if self.mic is None or self.played is None or self._learned == 0:
             return False
-        played = max(
-            self.played.energy(start - lag, end - lag)
-            for lag in np.arange(0.0, ALIGN_SECONDS + 1e-9, 0.05)
-        )
+        played = self._played_energy(self.played, start, end)
         if played < _MIN_REFERENCE_ENERGY:
             return False
         return self.mic.energy(start, end) >= self._clear_margin * self.echo_ratio * played
+
+    @staticmethod
+    def _played_energy(played: LevelTrack, start: float, end: float) -> float:
+        """What the player sounded that could echo into this stretch (the echo lags it)."""
+        return max(
+            played.energy(start - lag, end - lag)
+            for lag in np.arange(0.0, ALIGN_SECONDS + 1e-9, 0.05)
+        )
 
     def _double_talk(self, start: float, end: float) -> str | None:
         """Is there more sound than the player's echo explains? (None: yes, a user spoke.)"""
         if self.mic is None or self.played is None:
             return None
         heard = self.mic.energy(start, end)
-        played = max(
-            self.played.energy(start - lag, end - lag)
-            for lag in np.arange(0.0, ALIGN_SECONDS + 1e-9, 0.05)
-        )
+        played = self._played_energy(self.played, start, end)
         if played < _MIN_REFERENCE_ENERGY:
             return None
         echo = self.echo_ratio * played

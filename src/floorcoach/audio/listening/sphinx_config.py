@@ -57,14 +57,14 @@ class SphinxConfig:
     early_share: float = 0.9
     """Acting before the hangover ends needs more than the head rule: the decoder's intent with
     at least this share of the head's vote among phrases..."""
-    early_max_seconds: float = 1.2
-    """Only segments with at most this much speech are looked at early: the commands that must
-    act fast ("stop", "pause", "that hurts", "hold on") are short, and longer talk was most of
-    the early looks' cost (they are a second decode of the same segment)."""
     early_vote: float = 0.5
     """...and the head at least this sure that the segment is a phrase at all. Otherwise the
     segment is decided as usual when it ends. Phrases that sound like the start of another
     intent's phrase ("two" and "too much") never act early."""
+    early_max_seconds: float = 1.2
+    """Only segments with at most this much speech are looked at early: the commands that must
+    act fast ("stop", "pause", "that hurts", "hold on") are short, and longer talk was most of
+    the early looks' cost (they are a second decode of the same segment)."""
     verifier_only: bool = False
     """Let the verifier alone decide (no grammar decode): for the benchmark's comparison."""
     agree_probability: float = 0.2
