@@ -226,23 +226,9 @@ class EnergyVad:
 
     def _offer_early(self) -> bool:
         """Offer the segment so far to `on_early`; True when it was taken (and so ended)."""
-        if (
-            self._on_early is None
-            or self._overlong
-            or self._voiced_count < self._min_speech_frames
-            or self._silence_run >= self._hangover_frames
-        ):
+        if self._on_early is None or self._overlong or self._voiced_count < self._min_speech_frames:
             return False
-        assert self.floor_db is not None
-        so_far = Segment(
-            start_seconds=self._first_voiced * FRAME_SECONDS,
-            end_seconds=(self._last_voiced + 1) * FRAME_SECONDS,
-            padded_start_seconds=self._seg_first_frame * FRAME_SECONDS,
-            samples=np.concatenate(self._frames),
-            overlong=False,
-            floor_db=self.floor_db,
-        )
-        if not self._on_early(so_far):
+        if not self._on_early(self._segment(self._frames)):
             return False
         # Ended here: the silence after the words is the next segment's pre-roll.
         self._in_speech = False
@@ -293,6 +279,10 @@ class EnergyVad:
             for frame in frames[-(self._pre_roll.maxlen or 1) :]:
                 self._pre_roll.append(frame)
             return None
+        return self._segment(frames)
+
+    def _segment(self, frames: list[npt.NDArray[np.int16]]) -> Segment:
+        """The open segment's bounds with these frames as its samples."""
         samples = np.concatenate(frames) if frames else np.zeros(0, dtype=np.int16)
         assert self.floor_db is not None
         return Segment(

@@ -31,12 +31,12 @@ from floorcoach.thread_names import name_this_thread
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_LATENCY_SECONDS: Final = 0.1
+"""Lower latencies underflowed through PulseAudio's ALSA plugin (lost up to 70 % of a tone)."""
 BLOCK_SECONDS: Final = 0.04
 """PortAudio calls back once per 40 ms block (inside the 100 ms of output latency). Left to
 itself it chose ~5 ms blocks (about 200 wake-ups a second, each one a Python call on the
 audio thread) for no benefit here: start times are placed to the sample inside a block, and
 stop() flushes the device."""
-"""Lower latencies underflowed through PulseAudio's ALSA plugin (lost up to 70 % of a tone)."""
 HISTORY_SIZE: Final = 64
 RELEASE_AFTER_SECONDS: Final = 10.0
 """A playback's audio is let go this long after it ended: the echo canceller asks for the
