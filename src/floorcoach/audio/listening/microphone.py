@@ -24,6 +24,7 @@ from floorcoach.audio.listening.echo_canceller import (
     EchoCancelling,
     make_echo_canceller,
 )
+from floorcoach.audio.listening.echo_delay import EchoDelayTracker, fractional_fetch
 from floorcoach.audio.listening.recognizer import CommandRecognizer, Heard
 from floorcoach.audio.listening.self_voice import EchoGate
 from floorcoach.audio.pcm import RATE_HZ, resample
@@ -58,6 +59,7 @@ class MicrophoneListener:
         gate: EchoGate | None = None,
         reference: Callable[[float, int], npt.NDArray[np.float32]] | None = None,
         echo_cancel: str = DEFAULT_ECHO_CANCEL,
+        follow_echo_delay: bool = True,
     ) -> None:
         self.recognizer = recognizer
         self.on_heard = on_heard
@@ -89,6 +91,10 @@ class MicrophoneListener:
             if self._canceller is None:
                 self.echo_cancel = "nlms"
                 self._canceller = make_echo_canceller("nlms")
+        self.echo_delay: EchoDelayTracker | None = (
+            EchoDelayTracker() if self._canceller is not None and follow_echo_delay else None
+        )
+        """Keeps the reference in step with the microphone's clock (echo_delay.py)."""
         self._quiet_since = 0.0
         self._learned_at = 0.0
         self._wav: wave.Wave_write | None = None
@@ -267,7 +273,7 @@ class MicrophoneListener:
         arrived = len(samples)
         if self._canceller is not None and self._reference is not None:
             # asked for a little early, so the echo always lags its reference (causal)
-            played = self._reference(start - REFERENCE_LEAD_SECONDS, len(samples))
+            played = self._played(start, samples)
             cleaned = self._canceller.process(samples.astype(np.float32) / 32768.0, played)
             samples = np.clip(np.round(cleaned * 32768.0), -32768, 32767).astype(np.int16)
         if self.gate.mic is not None:
@@ -284,6 +290,19 @@ class MicrophoneListener:
         elif end - max(self._quiet_since, self._learned_at) >= ECHO_LEARN_SECONDS:
             self.gate.learn_echo(end - ECHO_LEARN_SECONDS, end)
             self._learned_at = end
+
+    def _played(self, start: float, samples: npt.NDArray[np.int16]) -> npt.NDArray[np.float32]:
+        """The reference for a chunk, moved with the echo's measured delay when followed."""
+        assert self._reference is not None
+        fetch = start - REFERENCE_LEAD_SECONDS
+        tracker = self.echo_delay
+        if tracker is None:
+            return self._reference(fetch, len(samples))
+        tracker.add(start, samples)
+        if tracker.due():
+            tracker.look(self._reference)
+        shift = tracker.shift(start) * RATE_HZ
+        return fractional_fetch(self._reference, fetch, len(samples), shift)
 
     def _deliver(self, heard: Heard) -> None:
         if self._is_player_echo(heard):
