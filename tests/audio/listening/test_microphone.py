@@ -136,6 +136,24 @@ def test_commands_spoken_into_the_virtual_mic_are_heard(
 
 
 @pytest.mark.audio
+def test_a_reopened_stream_measures_the_echo_delay_afresh(virtual_audio: VirtualAudio) -> None:
+    """The microphone's timeline restarts with the stream, so the old delay line is wrong."""
+    listener = MicrophoneListener(
+        Slow(), reference=lambda start, count: np.zeros(count, np.float32), echo_cancel="nlms"
+    )
+    assert listener.echo_delay is not None
+    listener.echo_delay.anchor = 0.07  # as if measured on the first stream
+    listener.start()
+    try:
+        assert listener.retry()
+        assert listener.echo_delay is not None
+        assert listener.echo_delay.anchor is None
+        assert listener.echo_delay.shift(1.0) == 0.0
+    finally:
+        listener.stop()
+
+
+@pytest.mark.audio
 def test_retry_reopens_after_stop(virtual_audio: VirtualAudio) -> None:
     listener = MicrophoneListener(Slow())
     listener.start()

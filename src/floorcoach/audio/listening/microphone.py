@@ -204,6 +204,8 @@ class MicrophoneListener:
             self.device_rate_hz = int(rate)
             self._stream_t0 = time.monotonic()
             self._samples_done = 0
+            if self.echo_delay is not None:  # a new timeline: the old line no longer applies
+                self.echo_delay = EchoDelayTracker()
             self.recognizer.reset()
             _LOGGER.info("listening on %d %s at %d Hz", info.index, info.name, rate)
             return
