@@ -8,12 +8,16 @@ import numpy as np
 import pytest
 
 from floorcoach.audio.listening.echo_delay import (
+    DelayLook,
     EchoDelayTracker,
     _correlate,
     fractional_fetch,
 )
 from floorcoach.audio.listening.microphone import MicrophoneListener
+from floorcoach.audio.listening.recognizer import Heard
+from floorcoach.audio.listening.self_voice import EchoGate, LevelTrack
 from floorcoach.audio.speaking.synth import make_synthesizer
+from floorcoach.commands import Command, Intent
 from recognizer_doubles import KeepingRecognizer
 
 RATE = 16000
@@ -184,3 +188,47 @@ def test_the_canceller_sees_a_steady_delay_when_followed(player: np.ndarray, fol
     else:
         assert moved == pytest.approx(drift * (len(player) / RATE - 35.0), abs=0.0005)
         assert listener.echo_delay is None
+
+
+class _SpyGate(EchoGate):
+    """The real gate, keeping the times it is asked about."""
+
+    def __init__(self) -> None:
+        super().__init__(mic=LevelTrack(), played=LevelTrack())
+        self.asked: list[tuple[float, float]] = []
+
+    def verdict(self, start: float, end: float, *args: object, **kwargs: object) -> str | None:
+        self.asked.append((start, end))
+        return None
+
+
+def test_the_echo_gate_sees_the_microphone_on_the_players_clock() -> None:
+    """After 30 minutes at 180 ppm the echo comes 0.3 s later than at the start: the gate,
+    which matches heard words with the player's speech, must see them where they belong."""
+    gate = _SpyGate()
+    listener = MicrophoneListener(
+        KeepingRecognizer(),
+        reference=lambda start, count: np.zeros(count, np.float32),
+        echo_cancel="nlms",
+        gate=gate,
+    )
+    tracker = listener.echo_delay
+    assert tracker is not None
+    drift = 180e-6
+    for at in (1000.0, 1010.0, 1020.0):  # 180 ppm, as on the benchmark's loopback
+        tracker._take(DelayLook(at, 0.07 + drift * (at - 1000.0), 0.9))
+    late = 1000.0 + 0.3 / drift  # 28 minutes on
+    assert tracker.shift(late) == pytest.approx(0.3)
+    listener._first_block_at = 0.0
+    heard = Heard(Intent(Command.PAUSE), "pause", late, late + 0.5, 1.0, "test")
+    listener._is_player_echo(heard)
+    start, end = gate.asked[-1]
+    assert start == pytest.approx(late - 0.3, abs=1e-6)
+    assert end == pytest.approx(late + 0.5 - 0.3 - drift * 0.5, abs=1e-6)
+    # the microphone's level track too: a chunk heard at `late` is placed 0.3 s earlier
+    listener._samples_done = round(late * RATE)
+    listener.process(np.full(640, 1000, np.int16))
+    at = listener._samples_done / RATE - 0.04
+    assert gate.mic is not None
+    assert gate.mic.energy(at - 0.3, at - 0.26) > 0.0
+    assert gate.mic.energy(at, at + 0.04) == 0.0

@@ -152,8 +152,8 @@ class MicrophoneListener:
         # Sample time starts with the first block delivered, which a sound server may hold
         # back for a second or two after the stream starts.
         t0 = self._first_block_at if self._first_block_at is not None else self._stream_t0
-        start = t0 + heard.start
-        end = t0 + heard.end
+        start = self._on_player_clock(t0 + heard.start)
+        end = self._on_player_clock(t0 + heard.end)
         context = getattr(self.recognizer, "context", "commands")
         reason = self.gate.verdict(
             start,
@@ -279,7 +279,8 @@ class MicrophoneListener:
             cleaned = self._canceller.process(samples.astype(np.float32) / 32768.0, played)
             samples = np.clip(np.round(cleaned * 32768.0), -32768, 32767).astype(np.int16)
         if self.gate.mic is not None:
-            self.gate.mic.add(start, samples.astype(np.float32) / 32768.0, RATE_HZ)
+            at = self._on_player_clock(start)
+            self.gate.mic.add(at, samples.astype(np.float32) / 32768.0, RATE_HZ)
         self._samples_done += arrived
         end = t0 + self._samples_done / RATE_HZ
         heard_any = False
@@ -290,8 +291,20 @@ class MicrophoneListener:
         if heard_any:
             self._quiet_since = end
         elif end - max(self._quiet_since, self._learned_at) >= ECHO_LEARN_SECONDS:
-            self.gate.learn_echo(end - ECHO_LEARN_SECONDS, end)
+            learn_end = self._on_player_clock(end)
+            self.gate.learn_echo(learn_end - ECHO_LEARN_SECONDS, learn_end)
             self._learned_at = end
+
+    def _on_player_clock(self, at: float) -> float:
+        """A microphone time as the echo gate must see it, beside what the player sounded.
+
+        The microphone's sample count drifts from the player's clock (echo_delay.py); the
+        gate compares heard words with the player's speech and the echo's level with what
+        was played, which only works on one clock once the drift has grown past its
+        tolerances (0.35 s of tail, 0.25 s of alignment: 30 minutes at 180 ppm).
+        """
+        tracker = self.echo_delay
+        return at if tracker is None else at - tracker.shift(at)
 
     def _played(self, start: float, samples: npt.NDArray[np.int16]) -> npt.NDArray[np.float32]:
         """The reference for a chunk, moved with the echo's measured delay when followed."""
