@@ -232,3 +232,18 @@ def test_the_echo_gate_sees_the_microphone_on_the_players_clock() -> None:
     assert gate.mic is not None
     assert gate.mic.energy(at - 0.3, at - 0.26) > 0.0
     assert gate.mic.energy(at, at + 0.04) == 0.0
+
+
+def test_a_reference_that_answers_short_is_padded_not_fatal(player: np.ndarray) -> None:
+    """Near its end (or from a stand-in) the reference may give fewer samples than asked."""
+    tracker = EchoDelayTracker()
+    pcm = np.round(0.3 * player[: 2 * RATE] * 32767).astype(np.int16)
+    tracker.add(0.0, pcm)
+
+    def short(start: float, count: int) -> np.ndarray:
+        return player[: count // 3].astype(np.float32)
+
+    assert tracker.due()
+    tracker.look(short)  # no exception; whatever it measures is on the padded signal
+    got = fractional_fetch(short, 1.0, 640, 2.5)
+    assert len(got) == 640

@@ -112,7 +112,9 @@ class EchoDelayTracker:
         self._next_look = self._end + self._every
         start = self._end - self._window / RATE_HZ
         lead = self._max_lag / RATE_HZ
-        played = np.asarray(reference(start - lead, self._window + self._max_lag))
+        played = _exactly(
+            reference(start - lead, self._window + self._max_lag), self._window + self._max_lag
+        )
         sounding = np.mean(np.abs(played[self._max_lag :]) > 1e-3)
         if sounding < MIN_SOUNDING:
             return None
@@ -169,6 +171,15 @@ class EchoDelayTracker:
         return self.delay(at) - self.anchor
 
 
+def _exactly(samples: npt.NDArray[np.floating], count: int) -> npt.NDArray[np.float64]:
+    """`count` samples: a reference that returns fewer (its end, a test's stand-in) is padded
+    with silence, so a short answer never shifts or breaks the arithmetic."""
+    out = np.zeros(count, dtype=np.float64)
+    got = np.asarray(samples, dtype=np.float64)[:count]
+    out[: len(got)] = got
+    return out
+
+
 def _agree(look: DelayLook, since: float, expected: float) -> bool:
     """Whether a look is where the delay could be `look.at - since` seconds later."""
     return abs(look.delay - expected) <= AGREE_SECONDS + MAX_DRIFT * abs(look.at - since)
@@ -222,7 +233,7 @@ def fractional_fetch(
     t = 1.0 - (shift_samples - whole)  # position past x[i] of the sample wanted
     if t >= 1.0:
         return reference(start - whole / RATE_HZ, count)
-    block = np.asarray(reference(start - (whole + 2) / RATE_HZ, count + 4), dtype=np.float64)
+    block = _exactly(reference(start - (whole + 2) / RATE_HZ, count + 4), count + 4)
     # out[j] lies at block index j + 1 + t (between x[j+1] and x[j+2])
     x0, x1, x2, x3 = (block[k : k + count] for k in range(4))
     c0 = -t * (t - 1) * (t - 2) / 6
