@@ -142,7 +142,6 @@ class EchoDelayTracker:
             _LOGGER.info("echo delay moved to %.1f ms", 1000 * look.delay)
             self.looks.clear()
             self.looks.append(doubt)
-            self._line = None
         self._doubt = None
         self.looks.append(look)
         self._line = self._fit()
