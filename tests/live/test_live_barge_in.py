@@ -124,7 +124,7 @@ def test_pause_over_the_players_speech_is_heard_through_a_real_echo(
         # on a loaded machine the worker can lag behind the microphone: let it catch up
         # (stop() waits only 5 s for it) before judging what it heard
         catch_up = time.monotonic() + 20.0
-        while not listener._chunks.empty() and time.monotonic() < catch_up:
+        while listener.pending_chunks and time.monotonic() < catch_up:
             time.sleep(0.1)
         listener.stop()
         played = speaker.history()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import wave
 from pathlib import Path
@@ -47,9 +48,47 @@ def test_full_queue_drops_the_oldest_and_counts() -> None:
     for i in range(5):
         listener._callback(bytes([i]) * 4, 2, None, None)
     assert listener.dropped_chunks == 2
-    assert [listener._chunks.get_nowait()[0] for _ in range(3)] == [2, 3, 4]
+    assert listener.pending_chunks == 3
+    assert [listener._chunks.popleft()[0] for _ in range(3)] == [2, 3, 4]
     listener._callback(b"\0\0", 1, None, "input overflow")
     assert listener.status_flags == 1
+
+
+class Recording(Slow):
+    """A recognizer that keeps every sample it is given, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.samples: list[int] = []
+
+    def accept(self, samples: np.ndarray) -> list[Heard]:
+        self.samples.extend(int(x) for x in samples)
+        return super().accept(samples)
+
+
+def test_the_worker_takes_every_chunk_in_order_however_the_wake_ups_fall() -> None:
+    # Chunks arrive in bursts and one at a time, while the worker is busy and while it
+    # waits: a wake-up signalled twice before the worker runs must not lose a chunk.
+    recognizer = Recording()
+    listener = MicrophoneListener(recognizer, queue_chunks=1000)
+    worker = threading.Thread(target=listener._work, daemon=True)
+    worker.start()
+    sent: list[int] = []
+    for burst in range(40):
+        for _ in range(1 + burst % 4):
+            chunk = np.arange(len(sent), len(sent) + 4, dtype=np.int16)
+            sent.extend(int(x) for x in chunk)
+            listener._callback(chunk.tobytes(), len(chunk), None, None)
+        time.sleep(0.002 * (burst % 3))
+    deadline = time.monotonic() + 10.0
+    while len(recognizer.samples) < len(sent) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    listener._stop.set()
+    worker.join(timeout=5.0)
+    assert not worker.is_alive(), "the worker did not stop"
+    assert recognizer.samples == sent
+    assert listener.pending_chunks == 0
+    assert listener.dropped_chunks == 0
 
 
 def test_player_echo_is_dropped_but_safety_words_of_the_user_pass() -> None:

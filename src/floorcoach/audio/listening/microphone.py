@@ -2,6 +2,11 @@
 
 The callback only copies bytes into a queue (dropping the oldest chunk when full, counted),
 so a slow recognizer never stalls the sound card; everything else runs in one worker thread.
+
+The queue is a bounded `deque` and the wake-up a bare lock used as a binary semaphore, not
+`queue.Queue`: a chunk arrives 25 times a second for as long as the player listens, and
+`Queue.put`/`get` run a `Condition` in Python (a new lock per wait) on both threads each
+time. Live, on a cold cache, that bookkeeping cost more than the listening itself (issue 19).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import queue
 import threading
 import time
 import wave
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
@@ -67,7 +73,12 @@ class MicrophoneListener:
         self.device_spec = device
         self.record_dir = record_dir
         self.heard: queue.Queue[Heard] = queue.Queue(maxsize=HEARD_QUEUE_SIZE)
-        self._chunks: queue.Queue[bytes] = queue.Queue(maxsize=max(1, queue_chunks))
+        self._chunks: deque[bytes] = deque(maxlen=max(1, queue_chunks))
+        self._arrived = threading.Lock()
+        """Released by the callback when chunks wait, acquired by the worker: a binary
+        semaphore (only the callback releases, only the worker acquires, so `locked()`
+        then `release()` cannot race)."""
+        self._arrived.acquire()
         self.dropped_chunks = 0
         self.status_flags = 0
         self.device_name = ""
@@ -222,25 +233,23 @@ class MicrophoneListener:
             _LOGGER.debug("closing the input stream: %s", exc)
 
     def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
-        # Real-time thread: copy, enqueue, count; never block or log.
+        # Real-time thread: copy, enqueue, count, signal; never block or log.
         if self._first_block_at is None:
             self._first_block_at = time.monotonic() - frames / self._opening_rate_hz
             name_this_thread("fc-mic-cb")
         if status:
             self.status_flags += 1
-        data = bytes(indata)
-        try:
-            self._chunks.put_nowait(data)
-        except queue.Full:
-            try:
-                self._chunks.get_nowait()
-            except queue.Empty:
-                pass
-            self.dropped_chunks += 1
-            try:
-                self._chunks.put_nowait(data)
-            except queue.Full:
-                self.dropped_chunks += 1
+        chunks = self._chunks
+        if len(chunks) == chunks.maxlen:
+            self.dropped_chunks += 1  # the append below lets the oldest go
+        chunks.append(bytes(indata))
+        if self._arrived.locked():
+            self._arrived.release()
+
+    @property
+    def pending_chunks(self) -> int:
+        """Chunks the worker has not taken yet (a loaded machine lets them pile up)."""
+        return len(self._chunks)
 
     def _finished(self) -> None:
         if not self._stop.is_set():
@@ -250,17 +259,18 @@ class MicrophoneListener:
     def _work(self) -> None:
         name_this_thread("fc-mic-worker")
         reported = False
+        chunks = self._chunks
         while True:
-            try:
-                data = self._chunks.get(timeout=_POLL_SECONDS)
-            except queue.Empty:
-                if self._stop.is_set():
+            if not self._arrived.acquire(timeout=_POLL_SECONDS):
+                if self._stop.is_set() and not chunks:
                     break
                 if self._lost and not reported:
                     reported = True
                     self._report(AudioDeviceError(f"the microphone '{self.device_name}' was lost"))
                 continue
-            self.process(np.frombuffer(data, dtype="<i2").astype(np.int16))
+            while chunks:
+                data = chunks.popleft()
+                self.process(np.frombuffer(data, dtype="<i2").astype(np.int16))
         for heard in self.recognizer.flush():
             self._deliver(heard)
 
