@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -240,8 +241,12 @@ _CONTRACTIONS: Final[dict[str, str]] = {
 _NEGATIONS: Final = re.compile(r"\b(do not|never|no need to)\b")
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize(text: str) -> str:
-    """Lower-case words only, contractions expanded, so typed and heard text compare alike."""
+    """Lower-case words only, contractions expanded, so typed and heard text compare alike.
+
+    Cached: the recognizer normalizes every allowed phrase of a context for each segment it
+    judges (some 75 regular-expression passes each), and the phrases repeat."""
     lowered = text.lower().replace("’", "'")
     lowered = re.sub(r"[^a-z0-9' ]+", " ", lowered)
     words = " ".join(lowered.split())
