@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from floorcoach.audio.listening.microphone import MicrophoneListener
+from floorcoach.audio.listening.microphone import QUIET_BATCH_CHUNKS, MicrophoneListener
 from floorcoach.audio.listening.recognizer import Heard
 from floorcoach.audio.listening.sphinx_recognizer import SphinxRecognizer
 from floorcoach.audio.pcm import RATE_HZ, read_wav
@@ -89,6 +89,65 @@ def test_the_worker_takes_every_chunk_in_order_however_the_wake_ups_fall() -> No
     assert recognizer.samples == sent
     assert listener.pending_chunks == 0
     assert listener.dropped_chunks == 0
+
+
+class Listening(Recording):
+    """A recording recognizer that says whether it is inside speech."""
+
+    in_speech = False
+
+
+def test_while_nobody_speaks_every_second_chunk_wakes_the_worker() -> None:
+    listener = MicrophoneListener(Listening())
+    listener._wake_after = QUIET_BATCH_CHUNKS
+    listener._callback(b"\1\0" * 4, 4, None, None)
+    assert listener._arrived.locked(), "woken for a single chunk while nobody speaks"
+    listener._callback(b"\2\0" * 4, 4, None, None)
+    assert not listener._arrived.locked(), "two chunks waiting and the worker not woken"
+    listener._wake_after = 1
+    listener._arrived.acquire()
+    listener._callback(b"\3\0" * 4, 4, None, None)
+    assert not listener._arrived.locked(), "inside speech every chunk must wake the worker"
+
+
+def test_the_worker_batches_only_outside_speech_and_never_strands_a_chunk() -> None:
+    recognizer = Listening()
+    listener = MicrophoneListener(recognizer)
+    worker = threading.Thread(target=listener._work, daemon=True)
+    worker.start()
+
+    def send_and_wait(values: list[int]) -> None:
+        for value in values:
+            listener._callback(np.full(4, value, np.int16).tobytes(), 4, None, None)
+        deadline = time.monotonic() + 10.0
+        while listener.pending_chunks and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.05)  # the worker sets the next batch size after its last chunk
+
+    send_and_wait([1, 2])
+    assert listener._wake_after == QUIET_BATCH_CHUNKS
+    send_and_wait([3])  # half a batch: taken at the next poll, not left behind
+    assert len(recognizer.samples) == 12
+    recognizer.in_speech = True
+    send_and_wait([4, 5])
+    assert listener._wake_after == 1
+    listener._stop.set()
+    worker.join(timeout=5.0)
+    assert recognizer.samples == [v for v in (1, 2, 3, 4, 5) for _ in range(4)]
+
+
+def test_the_recognizer_says_when_it_is_inside_speech() -> None:
+    recognizer = SphinxRecognizer()
+    rng = np.random.default_rng(3)
+    quiet = (rng.standard_normal(RATE_HZ) * 30).astype(np.int16)
+    recognizer.accept(quiet)
+    assert not recognizer.in_speech
+    t = np.arange(RATE_HZ // 4) / RATE_HZ
+    loud = (np.sin(2 * np.pi * 300 * t) * 8000).astype(np.int16)
+    recognizer.accept(loud)
+    assert recognizer.in_speech
+    recognizer.accept(quiet)
+    assert not recognizer.in_speech
 
 
 def test_player_echo_is_dropped_but_safety_words_of_the_user_pass() -> None:

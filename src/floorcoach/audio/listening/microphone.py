@@ -47,6 +47,11 @@ QUEUE_CHUNKS: Final = 125
 HEARD_QUEUE_SIZE: Final = 64
 """Commands waiting for the runtime; when full the oldest is dropped (it is stale anyway)."""
 _POLL_SECONDS: Final = 0.1
+QUIET_BATCH_CHUNKS: Final = 2
+"""While nobody speaks, the worker is woken for every second chunk only: each wake-up costs
+far more than the chunk's own work on a cold cache (issue 19), and a word's first 40 ms
+wait at most one chunk longer. Once the recognizer hears speech, every chunk wakes it, so
+the end of a word is seen as soon as before."""
 ECHO_LEARN_SECONDS: Final = 4.0
 REFERENCE_LEAD_SECONDS: Final = 0.05
 
@@ -79,6 +84,8 @@ class MicrophoneListener:
         semaphore (only the callback releases, only the worker acquires, so `locked()`
         then `release()` cannot race)."""
         self._arrived.acquire()
+        self._wake_after = 1
+        """Chunks that may gather before the callback wakes the worker (set by the worker)."""
         self.dropped_chunks = 0
         self.status_flags = 0
         self.device_name = ""
@@ -243,7 +250,7 @@ class MicrophoneListener:
         if len(chunks) == chunks.maxlen:
             self.dropped_chunks += 1  # the append below lets the oldest go
         chunks.append(bytes(indata))
-        if self._arrived.locked():
+        if len(chunks) >= self._wake_after and self._arrived.locked():
             self._arrived.release()
 
     @property
@@ -261,16 +268,20 @@ class MicrophoneListener:
         reported = False
         chunks = self._chunks
         while True:
-            if not self._arrived.acquire(timeout=_POLL_SECONDS):
-                if self._stop.is_set() and not chunks:
-                    break
-                if self._lost and not reported:
-                    reported = True
-                    self._report(AudioDeviceError(f"the microphone '{self.device_name}' was lost"))
-                continue
-            while chunks:
+            signalled = self._arrived.acquire(timeout=_POLL_SECONDS)
+            while chunks:  # after a time-out too: a batch short of its size waits no longer
                 data = chunks.popleft()
                 self.process(np.frombuffer(data, dtype="<i2").astype(np.int16))
+            self._wake_after = (
+                1 if getattr(self.recognizer, "in_speech", True) else QUIET_BATCH_CHUNKS
+            )
+            if signalled:
+                continue
+            if self._stop.is_set():
+                break
+            if self._lost and not reported:
+                reported = True
+                self._report(AudioDeviceError(f"the microphone '{self.device_name}' was lost"))
         for heard in self.recognizer.flush():
             self._deliver(heard)
 

@@ -188,6 +188,12 @@ class SphinxRecognizer:
         self._early_heard.clear()
         self.rejected.clear()
 
+    @property
+    def in_speech(self) -> bool:
+        """True while the voice detector has a segment open: the listener then hands over
+        every chunk at once (microphone.QUIET_BATCH_CHUNKS)."""
+        return self._vad.in_speech
+
     def accept(self, samples: npt.NDArray[np.int16]) -> list[Heard]:
         """Consume a chunk; return commands whose speech ended inside it."""
         return self._with_early(self._decode_all(self._vad.accept(samples)))
