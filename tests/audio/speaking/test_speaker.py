@@ -7,11 +7,13 @@ monotonic clock by counting samples from the capture's start (`MonitorCapture`).
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ import pytest
 
 from floorcoach.audio.pcm import RATE_HZ, Pcm, read_wav
 from floorcoach.audio.speaking.cues import Cue, render_cue
-from floorcoach.audio.speaking.device_speaker import DeviceSpeaker
+from floorcoach.audio.speaking.device_speaker import CLOCK_WINDOW_BLOCKS, DeviceSpeaker
 from floorcoach.audio.speaking.file_speaker import FileSpeaker
 from floorcoach.audio.speaking.speaker import Played, Speaker
 from floorcoach.audio.speaking.synth import Pyttsx3Synthesizer
@@ -255,6 +257,44 @@ def test_now_playing_follows_the_audio(speaker: DeviceSpeaker) -> None:
     assert speaker.now_playing() is None
     last: Played = speaker.history()[-1]
     assert (last.id, last.label, last.interrupted) == (playback_id, "cue:beat", False)
+
+
+def test_playbacks_follow_each_other_to_the_sample_while_python_is_busy(
+    speaker: DeviceSpeaker,
+) -> None:
+    # Another thread running Python makes the audio callback wait for the GIL (up to 5 ms):
+    # a start time read from the clock in the callback would move with that wait.
+    stop = threading.Event()
+
+    def busy() -> None:
+        while not stop.is_set():
+            sum(i * i for i in range(2000))
+
+    worker = threading.Thread(target=busy, daemon=True)
+    worker.start()
+    try:
+        ids = [speaker.play(tone(400.0 + 100 * i, 0.2), f"t{i}") for i in range(8)]
+        assert speaker.wait_idle(timeout_seconds=5.0)
+    finally:
+        stop.set()
+        worker.join()
+    history = {p.id: p for p in speaker.history()}
+    gaps = [history[b].started_at - history[a].ended_at for a, b in itertools.pairwise(ids)]
+    assert max(abs(gap) for gap in gaps) < 0.0005, [f"{1000 * g:.2f} ms" for g in gaps]
+
+
+def test_the_block_clock_ignores_a_late_callback_and_follows_a_clock_step() -> None:
+    speaker = DeviceSpeaker.__new__(DeviceSpeaker)
+    speaker._offsets = deque(maxlen=CLOCK_WINDOW_BLOCKS)
+    rng = np.random.default_rng(5)
+    offset = 1234.5
+    lateness = rng.uniform(0.0, 0.005, 200)
+    lateness[::10] = 0.0001  # now and then the callback runs at once
+    got = [speaker._clock_offset(offset + late) for late in lateness]
+    assert max(abs(g - offset) for g in got[10:]) <= 0.0001
+    # PortAudio's clock (the wall clock) steps back and forth by a second: followed at once
+    assert speaker._clock_offset(offset + 1.0) == pytest.approx(offset + 1.0)
+    assert speaker._clock_offset(offset - 1.0) == pytest.approx(offset - 1.0)
 
 
 def test_play_converts_rates_and_queues_in_order(speaker: DeviceSpeaker) -> None:

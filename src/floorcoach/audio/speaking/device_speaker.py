@@ -41,6 +41,12 @@ HISTORY_SIZE: Final = 64
 RELEASE_AFTER_SECONDS: Final = 10.0
 """A playback's audio is let go this long after it ended: the echo canceller asks for the
 reference of the last half second or so, and nothing else needs the samples."""
+CLOCK_WINDOW_BLOCKS: Final = 50
+"""Blocks (2 s) over which the smallest gap between the monotonic clock and PortAudio's
+clock is taken as their true offset (see `_clock_offset`)."""
+CLOCK_STEP_SECONDS: Final = 0.05
+"""A gap this far from the window's smallest is a step of PortAudio's clock (it is the wall
+clock here), not lateness: the window starts again."""
 _STALL_SECONDS: Final = 2.0
 """No callback for this long while open means the device went away."""
 _PRINTED: Final = "speech will be printed instead"
@@ -82,6 +88,7 @@ class DeviceSpeaker:
         self._flushing = False
         self._lost_reason: str | None = None
         self._last_callback_at = time.monotonic()
+        self._offsets: deque[float] = deque(maxlen=CLOCK_WINDOW_BLOCKS)
         self.underflows = 0
         self.overflows = 0
         self.callbacks = 0
@@ -324,10 +331,11 @@ class DeviceSpeaker:
             if status.output_overflow:
                 self.overflows += 1
         # When the first frame of this block will sound, on the monotonic clock.
-        delay = time_info.outputBufferDacTime - time_info.currentTime
-        if not 0.0 <= delay < 1.0:
-            delay = self.latency_seconds
-        block_start = now + delay
+        dac_time, current_time = time_info.outputBufferDacTime, time_info.currentTime
+        if 0.0 <= dac_time - current_time < 1.0:
+            block_start = dac_time + self._clock_offset(now - current_time)
+        else:  # a host API without timestamps
+            block_start = now + self.latency_seconds
         rate = self.rate_hz
         outdata.fill(0)
         filled = 0
@@ -356,6 +364,21 @@ class DeviceSpeaker:
                     item.ended_at = item.expected_end()
                     self._current = None
                     self._notifier.submit(item)
+
+    def _clock_offset(self, seen: float) -> float:
+        """The monotonic clock minus PortAudio's, without this callback's lateness.
+
+        PortAudio stamps a block (`currentTime`) before Python runs the callback, which may
+        first wait for the GIL (up to the 5 ms switch interval while another thread runs
+        Python): `now - currentTime` is the clocks' offset plus that wait, never less. The
+        smallest over the last 2 s is the offset itself, so consecutive playbacks and
+        scheduled starts are placed to within a sample of each other whatever the load.
+        """
+        offsets = self._offsets
+        if offsets and abs(seen - min(offsets)) > CLOCK_STEP_SECONDS:
+            offsets.clear()
+        offsets.append(seen)
+        return min(offsets)
 
     def _stream_finished(self) -> None:
         """PortAudio ended the stream: expected on close or flush, a lost device otherwise."""
