@@ -372,7 +372,7 @@ class DeviceSpeaker:
         first wait for the GIL (up to the 5 ms switch interval while another thread runs
         Python): `now - currentTime` is the clocks' offset plus that wait, never less. The
         smallest over the last 2 s is the offset itself, so consecutive playbacks and
-        scheduled starts are placed to within a sample of each other whatever the load.
+        scheduled starts keep their spacing to within a millisecond whatever the load.
         """
         offsets = self._offsets
         if offsets and abs(seen - min(offsets)) > CLOCK_STEP_SECONDS:
