@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Final
 
 COMPONENTS: Final = (
-    ("echo canceller", ("listening/echo_canceller.py",)),
+    ("echo canceller", ("listening/echo_canceller.py", "listening/webrtc_calls.py")),
+    ("echo delay tracker", ("listening/echo_delay.py",)),
     ("own-voice gate", ("listening/self_voice.py",)),
     ("voice activity (VAD)", ("listening/vad.py",)),
     ("speech embedding (onnxruntime)", ("listening/speech_embedding.py",)),
