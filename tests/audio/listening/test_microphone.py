@@ -6,6 +6,7 @@ import json
 import threading
 import time
 import wave
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -116,21 +117,24 @@ def test_the_worker_batches_only_outside_speech_and_never_strands_a_chunk() -> N
     worker = threading.Thread(target=listener._work, daemon=True)
     worker.start()
 
-    def send_and_wait(values: list[int]) -> None:
+    def send(*values: int) -> None:
         for value in values:
             listener._callback(np.full(4, value, np.int16).tobytes(), 4, None, None)
-        deadline = time.monotonic() + 10.0
-        while listener.pending_chunks and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(0.05)  # the worker sets the next batch size after its last chunk
 
-    send_and_wait([1, 2])
-    assert listener._wake_after == QUIET_BATCH_CHUNKS
-    send_and_wait([3])  # half a batch: taken at the next poll, not left behind
-    assert len(recognizer.samples) == 12
+    def soon(condition: Callable[[], bool]) -> bool:
+        deadline = time.monotonic() + 5.0
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return condition()
+
+    send(1, 2)
+    assert soon(lambda: len(recognizer.samples) == 8)
+    assert soon(lambda: listener._wake_after == QUIET_BATCH_CHUNKS)
+    send(3)  # half a batch: taken at the next poll (0.1 s), not left behind
+    assert soon(lambda: len(recognizer.samples) == 12)
     recognizer.in_speech = True
-    send_and_wait([4, 5])
-    assert listener._wake_after == 1
+    send(4, 5)
+    assert soon(lambda: listener._wake_after == 1)
     listener._stop.set()
     worker.join(timeout=5.0)
     assert recognizer.samples == [v for v in (1, 2, 3, 4, 5) for _ in range(4)]
