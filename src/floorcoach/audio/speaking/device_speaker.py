@@ -89,6 +89,9 @@ class DeviceSpeaker:
         self._lost_reason: str | None = None
         self._last_callback_at = time.monotonic()
         self._offsets: deque[float] = deque(maxlen=CLOCK_WINDOW_BLOCKS)
+        self._follows: float | None = None
+        """When the last block's final sample ended a playback: the time its successor
+        starts at, sample for sample, if it begins the very next block (no underflow)."""
         self.underflows = 0
         self.overflows = 0
         self.callbacks = 0
@@ -172,6 +175,7 @@ class DeviceSpeaker:
                 self._queue.clear()
                 current = self._current
                 self._current = None
+                self._follows = None  # flushed: what comes next does not follow it
                 audible = [i for i in self._history if i.ended_at is not None and i.ended_at > now]
                 if current is not None:
                     audible.append(current)
@@ -339,7 +343,9 @@ class DeviceSpeaker:
         rate = self.rate_hz
         outdata.fill(0)
         filled = 0
+        gap = bool(status) and bool(status.output_underflow)
         with self._lock:
+            follows, self._follows = (None if gap else self._follows), None
             while filled < frames:
                 item = self._current
                 if item is None:
@@ -352,7 +358,11 @@ class DeviceSpeaker:
                             break  # starts in a later block
                         filled = max(filled, offset)
                     self._queue.popleft()
-                    item.started_at = block_start + filled / rate
+                    if filled == 0 and follows is not None:
+                        # the stream carries on from the last block's final sample: exact
+                        item.started_at = follows
+                    else:
+                        item.started_at = block_start + filled / rate
                     self._current = item
                     self._history.append(item)
                 count = min(frames - filled, len(item.samples) - item.pos)
@@ -364,6 +374,8 @@ class DeviceSpeaker:
                     item.ended_at = item.expected_end()
                     self._current = None
                     self._notifier.submit(item)
+                    if filled == frames:
+                        self._follows = item.ended_at
 
     def _clock_offset(self, seen: float) -> float:
         """The monotonic clock minus PortAudio's, without this callback's lateness.
