@@ -65,6 +65,16 @@ class SphinxConfig:
     """Only segments with at most this much speech are looked at early: the commands that must
     act fast ("stop", "pause", "that hurts", "hold on") are short, and longer talk was most of
     the early looks' cost (they are a second decode of the same segment)."""
+    number_fit_ratio: float = -0.0013
+    """A number the head rule turned down (only the pain-level question listens for numbers)
+    is still taken when the grammar path fits the segment this well against a free phone loop
+    (ln score per frame, the `strict` preset's measure): the head is sure "no phrase" for many
+    numbers said by people it never heard, where the decoder heard them right. Chosen on
+    recorded non-command speech alone (scripts/tune_head fit): the loosest setting with at
+    most 1 false number per hour of talk decoded in the pain-level context. -1 turns it off."""
+    number_fit_max_seconds: float = 1.2
+    """...and only in a segment with at most this much speech: a number is one short word
+    (the same bound as `early_max_seconds`); longer talk decoded as a number is not one."""
     verifier_only: bool = False
     """Let the verifier alone decide (no grammar decode): for the benchmark's comparison."""
     agree_probability: float = 0.2
@@ -118,7 +128,10 @@ def preset(name: str) -> SphinxConfig:
         "verifier_only": replace(synthetic, verifier_only=True),
         "head": SphinxConfig(verifier_rescues=False),
         "wait_for_end": SphinxConfig(vad=VadConfig(max_segment_seconds=3.0)),
-        "number_veto": SphinxConfig(head_rule=HeadRule(number_share=0.7, number_veto=0.99)),
+        "number_veto": SphinxConfig(
+            head_rule=HeadRule(number_share=0.7, number_veto=0.99), number_fit_ratio=-1.0
+        ),
+        "no_number_fit": SphinxConfig(number_fit_ratio=-1.0),
         "head_only": SphinxConfig(
             verifier_only=True, verifier_rescues=False, head_rule=HeadRule(consequential_alone=0)
         ),

@@ -180,7 +180,13 @@ class SphinxRecognizer:
 
     @property
     def _uses_phone_loop(self) -> bool:
-        return self.config.min_score_ratio > -1.0 or self.config.safety_min_score_ratio > -1.0
+        c = self.config
+        return c.min_score_ratio > -1.0 or c.safety_min_score_ratio > -1.0 or self._fits_numbers
+
+    @property
+    def _fits_numbers(self) -> bool:
+        """Whether a number the head rule turned down gets the phone-loop fit test."""
+        return self.config.number_fit_ratio > -1.0
 
     def reset(self) -> None:
         """Start a new stream at time zero."""
@@ -298,9 +304,7 @@ class SphinxRecognizer:
         safety = is_safety(intent)
         confidence = 1.0
         if self._uses_phone_loop:
-            _, free_score = self._decode(samples, PHONE_LOOP_SEARCH)
-            frames = max(1, len(samples) // 160)
-            ratio = (math.log(max(score, 1e-300)) - math.log(max(free_score, 1e-300))) / frames
+            ratio = self._fit_ratio(samples, score)
             need_ratio = c.safety_min_score_ratio if safety else c.min_score_ratio
             if ratio < need_ratio:
                 self._reject(segment, f"{text!r} fits badly: {ratio:.4f} < {need_ratio:.4f}")
@@ -312,6 +316,30 @@ class SphinxRecognizer:
             self._reject(segment, f"{text!r} confidence {confidence:.2f} < {need:.2f}")
             return None
         return self._heard(segment, intent, text, confidence)
+
+    def _fit_ratio(self, samples: npt.NDArray[np.int16], grammar_score: float) -> float:
+        """How well the grammar's path fits: its ln score minus a free phone loop's, per 10 ms
+        frame (0 when the grammar's words explain the sounds as well as any phones do)."""
+        _, free_score = self._decode(samples, PHONE_LOOP_SEARCH)
+        frames = max(1, len(samples) // 160)
+        return (math.log(max(grammar_score, 1e-300)) - math.log(max(free_score, 1e-300))) / frames
+
+    def _number_fits(
+        self, segment: Segment, decoded: Intent | None, samples: npt.NDArray[np.int16], score: float
+    ) -> bool:
+        """A number the head rule turned down is taken when the grammar fits it well
+        (`SphinxConfig.number_fit_ratio`): the head says "no phrase" for many numbers said
+        by people it never heard, and the pain-level question is the only place they count."""
+        c = self.config
+        if not self._fits_numbers or decoded is None:
+            return False
+        if decoded.command is not None or decoded.number is None:
+            return False
+        if segment.speech_seconds > c.number_fit_max_seconds:
+            return False
+        ratio = self._fit_ratio(samples, score)
+        _LOGGER.debug("number %s fits the grammar at %.5f per frame", decoded.number, ratio)
+        return ratio >= c.number_fit_ratio
 
     def _decoder_samples(self, segment: Segment) -> npt.NDArray[np.int16]:
         """What the grammar decoder hears: Wiener-filtered in a noisy room, raw otherwise."""
@@ -348,8 +376,11 @@ class SphinxRecognizer:
         table = self._tables[context]
         decoded: Intent | None = None
         text = ""
+        samples = segment.samples
+        score = 0.0
         if self._decoder_decides:
-            text, _score = self._decode(self._decoder_samples(segment), self._search(context))
+            samples = self._decoder_samples(segment)
+            text, score = self._decode(samples, self._search(context))
             decoded = table.get(text)
         if early and (decoded is None or text in self._not_early[context]):
             return None  # early only on the decoder's word: most talk ends here, head unasked
@@ -380,6 +411,9 @@ class SphinxRecognizer:
         if chosen is not None:
             said = text if chosen == decoded else self._likeliest_phrase(chosen, verdict, table)
             return self._heard(segment, chosen, said, by_intent.get(chosen, 0.0))
+        if self._decoder_decides and self._number_fits(segment, decoded, samples, score):
+            assert decoded is not None
+            return self._heard(segment, decoded, text, by_intent.get(decoded, 0.0))
         if self._rescuer is not None:
             known = {p: i for p, i in table.items() if p in self._rescuer_knows}
             rescue = self._rescuer.judge(segment.samples, allowed=set(known))
