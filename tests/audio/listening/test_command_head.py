@@ -41,6 +41,7 @@ def _intent(phrase: str) -> Intent:
 PAUSE, NEXT, STOP, HELP, FIVE = (_intent(p) for p in ("pause", "next", "stop", "help", "five"))
 NINE = _intent("nine")
 PAIN_SIX = _intent("that hurts about a six")
+PAIN = _intent("that hurts")
 FLAG = _intent("i cannot feel my leg")
 
 
@@ -69,7 +70,11 @@ FLAG = _intent("i cannot feel my leg")
         (FIVE, {FIVE: 0.00051, NINE: 0.00049}, FIVE),
         (FIVE, {FIVE: 0.00049, NINE: 0.00051}, None),
         (FIVE, {FIVE: 0.3, NINE: 0.4}, None),
-        (PAIN_SIX, {PAIN_SIX: 0.0003, FIVE: 0.0002}, None),  # pain with a level: gentle veto
+        # Pain the decoder heard is never vetoed (said over the player, it comes out torn)...
+        (PAIN_SIX, {PAIN_SIX: 0.0003, FIVE: 0.0002}, PAIN_SIX),
+        (PAIN, {PAIN: 0.00002, HELP: 0.0}, PAIN),
+        # ...but still needs its 10 % share of the head's vote among phrases.
+        (PAIN, {PAIN: 0.009, HELP: 0.091}, None),
         # The head alone never stops, skips or raises a red flag: the decoder must agree.
         (None, {STOP: 0.99}, None),
         (HELP, {NEXT: 0.99, HELP: 0.0}, None),
@@ -82,6 +87,12 @@ def test_decision_of_decoder_and_head(
     decoded: Intent | None, by_intent: dict[Intent, float], expected: Intent | None
 ) -> None:
     assert HeadRule().decide(decoded, by_intent) == expected
+
+
+def test_the_pain_veto_can_be_set_back() -> None:
+    """The `pain_veto` preset: the tenth session's rule, pain vetoed like pause."""
+    assert HeadRule(pain_veto=0.999).decide(PAIN, {PAIN: 0.0003, HELP: 0.0002}) is None
+    assert HeadRule(pain_veto=0.999).decide(PAIN, {PAIN: 0.003, HELP: 0.002}) == PAIN
 
 
 def test_consequential_intents_are_the_ones_that_end_or_move_the_session() -> None:

@@ -129,9 +129,11 @@ def preset(name: str) -> SphinxConfig:
         "head": SphinxConfig(verifier_rescues=False),
         "wait_for_end": SphinxConfig(vad=VadConfig(max_segment_seconds=3.0)),
         "number_veto": SphinxConfig(
-            head_rule=HeadRule(number_share=0.7, number_veto=0.99), number_fit_ratio=-1.0
+            head_rule=HeadRule(number_share=0.7, number_veto=0.99, pain_veto=0.999),
+            number_fit_ratio=-1.0,
         ),
-        "no_number_fit": SphinxConfig(number_fit_ratio=-1.0),
+        "no_number_fit": SphinxConfig(number_fit_ratio=-1.0, head_rule=HeadRule(pain_veto=0.999)),
+        "pain_veto": SphinxConfig(head_rule=HeadRule(pain_veto=0.999)),
         "head_only": SphinxConfig(
             verifier_only=True, verifier_rescues=False, head_rule=HeadRule(consequential_alone=0)
         ),
