@@ -81,3 +81,26 @@ def test_mic_wav_simulation_hears_the_user_and_writes_what_the_player_said(
     said = read_wav(out)
     assert said.seconds > 60
     assert float(np.sqrt(np.mean(said.to_float() ** 2))) > 0.01
+
+
+def test_what_the_microphone_hears_over_the_player_gets_the_over_player_grammar() -> None:
+    """The simulation tells the recognizer when the player talks (set_player_talking), as
+    the live listener does: with no canceller the player's own echo is decoded, over the
+    player, with the barge-in grammar, and still never obeyed."""
+    from floorcoach.audio.listening.sphinx_decoder import over_player_search_name
+    from floorcoach.audio.listening.sphinx_recognizer import SphinxRecognizer
+    from floorcoach.commands import ListenContext
+
+    searches: list[str] = []
+
+    class Recording(SphinxRecognizer):
+        def _decode(self, samples: np.ndarray, search: str) -> tuple[str, float]:
+            searches.append(search)
+            return super()._decode(samples, search)
+
+    loaded = Catalog.load().find("quick-test")
+    result = run_on_audio_clock(
+        loaded, _player(), Pcm(np.zeros(0, np.int16)), Recording(), echo_cancel="none"
+    )
+    assert over_player_search_name(ListenContext.COMMANDS) in searches
+    assert result.heard == 0

@@ -118,6 +118,9 @@ def run_on_audio_clock(
     `echo_cancel` names the echo canceller as `--echo-cancel` does (webrtc, nlms or none).
     """
     gate = gate or EchoGate(mic=LevelTrack(), played=LevelTrack())
+    listen_over_player = getattr(recognizer, "set_player_talking", None)
+    if callable(listen_over_player):
+        listen_over_player(gate.talking)  # one clock here: the recognizer's is the session's
     sim = Simulation(loaded, rate_wpm=rate_wpm, announce_duration=True)
     speaker = _TimelineSpeaker(synth, gate)
     sim.speaker = speaker

@@ -267,3 +267,21 @@ def test_retry_reopens_after_stop(virtual_audio: VirtualAudio) -> None:
     finally:
         listener.stop()
     assert not listener.running
+
+
+def test_the_recognizer_is_told_when_the_player_was_talking() -> None:
+    """The listener hands a recognizer that asks (`set_player_talking`) its own test, on the
+    recognizer's stream clock, so segments said over the player get the over-player grammar."""
+
+    class Asking(Slow):
+        def set_player_talking(self, talking: Callable[[float, float], bool]) -> None:
+            self.talking = talking
+
+    recognizer = Asking()
+    listener = MicrophoneListener(recognizer)
+    t0 = listener._stream_t0 = 100.0
+    listener.note_player_speech(t0 + 1.0, t0 + 4.0, "Next is the bridge.")
+    assert recognizer.talking(2.0, 2.4)
+    assert recognizer.talking(4.2, 4.6)  # the echo's tail still counts
+    assert not recognizer.talking(5.0, 5.4)
+    assert not recognizer.talking(0.2, 0.6)

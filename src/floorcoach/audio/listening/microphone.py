@@ -74,6 +74,9 @@ class MicrophoneListener:
         follow_echo_delay: bool = True,
     ) -> None:
         self.recognizer = recognizer
+        listen_over_player = getattr(recognizer, "set_player_talking", None)
+        if callable(listen_over_player):
+            listen_over_player(self._player_talking)
         self.on_heard = on_heard
         self.on_error = on_error
         self.device_spec = device
@@ -166,6 +169,12 @@ class MicrophoneListener:
     def note_player_speech(self, start_monotonic: float, end_monotonic: float, text: str) -> None:
         """Tell the listener the player speaks `text` in this interval (time.monotonic())."""
         self.gate.note(start_monotonic, end_monotonic, text)
+
+    def _player_talking(self, start: float, end: float) -> bool:
+        """Whether the player was talking during this stretch of the recognizer's stream
+        (seconds since its start): asked by the recognizer for each segment it decodes."""
+        t0 = self._first_block_at if self._first_block_at is not None else self._stream_t0
+        return self.gate.talking(self._on_player_clock(t0 + start), self._on_player_clock(t0 + end))
 
     def _is_player_echo(self, heard: Heard) -> bool:
         # Sample time starts with the first block delivered, which a sound server may hold

@@ -156,6 +156,11 @@ class EchoGate:
             noted = list(self._noted)
         return noted + (self._source() if self._source is not None else [])
 
+    def talking(self, start: float, end: float) -> bool:
+        """Whether the player's speech overlaps this stretch (with the echo's tail), the same
+        test `verdict` starts with."""
+        return any(start < p.end + self._tail and end > p.start for p in self.speech())
+
     def verdict(
         self,
         start: float,

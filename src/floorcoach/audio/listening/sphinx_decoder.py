@@ -67,6 +67,11 @@ def search_name(context: ListenContext) -> str:
     return f"ctx_{context.value}"
 
 
+def over_player_search_name(context: ListenContext) -> str:
+    """The decoder search for one context while the player talks (`build_decoder`)."""
+    return f"ctx_{context.value}_over_player"
+
+
 def grammar_for(
     phrases: list[str], has_word: set[str], others: list[str] | None = None
 ) -> tuple[str, list[str]]:
@@ -162,17 +167,22 @@ def build_decoder(
     reject: bool,
     absorb: bool,
     phone_loop: bool,
+    over_player: dict[ListenContext, dict[str, Intent]] | None = None,
 ) -> Any:
     """A decoder with a grammar search per context (`search_name`) and, with `phone_loop`,
     the free phone loop (`PHONE_LOOP_SEARCH`).
 
     `reject` adds NOT_COMMANDS to every grammar; `absorb` adds the other contexts' phrases,
     so they are decoded and then ignored instead of forced onto one of this context's.
+    `over_player` gives contexts a second search (`over_player_search_name`) holding only
+    those of its phrases that count while the player talks; its alternatives are the same
+    others, but not the context's own phrases left out.
     """
     try:
         from pocketsphinx import Decoder
     except ImportError as exc:  # pragma: no cover - a dependency
         raise RecognizerError(f"pocketsphinx is not installed ({exc})") from None
+    over_player = over_player or {}
     used_words = {w for t in tables.values() for p in t for w in p.split()}
     others = list(NOT_COMMANDS) if reject else []
     other_words = {w for o in others for w in o.split()}
@@ -198,6 +208,12 @@ def build_decoder(
             # Digits ("6") are typed forms of words already in the grammar.
             _LOGGER.debug("%s: phrases with unknown words left out: %s", context, skipped)
         decoder.add_jsgf_string(search_name(context), jsgf)
+    for context, table in over_player.items():
+        phrases = [p for p in order if p in table] + [p for p in table if p not in order]
+        elsewhere = [p for c, t in tables.items() if c != context for p in t]
+        ignored = [p for p in elsewhere if p not in table] if absorb else []
+        jsgf, _ = grammar_for(phrases, known, list(dict.fromkeys(others + ignored)))
+        decoder.add_jsgf_string(over_player_search_name(context), jsgf)
     if phone_loop:
         decoder.add_allphone_file(
             PHONE_LOOP_SEARCH, os.path.join(model_dir(), "en-us-phone.lm.bin")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from typing import Final
 
 import numpy as np
@@ -28,12 +29,14 @@ from floorcoach.audio.listening.second_opinion import (
     choose_second_opinion,
     intent_probabilities,
 )
+from floorcoach.audio.listening.self_voice import BARGE_IN, CLEAR_BARGE_IN
 from floorcoach.audio.listening.sphinx_config import SphinxConfig
 from floorcoach.audio.listening.sphinx_decoder import (
     PHONE_LOOP_SEARCH,
     build_decoder,
     decode,
     model_dir,
+    over_player_search_name,
     search_name,
     sounds_like_a_start,
 )
@@ -70,19 +73,30 @@ class SphinxRecognizer:
         if not self._tables:
             raise RecognizerError("no listening contexts given")
         c = self.config
+        self._over_player_tables: dict[ListenContext, dict[str, Intent]] = {}
+        """Per context, the phrases that count while the player talks (only commands')."""
+        if c.over_player_grammar and ListenContext.COMMANDS in self._tables:
+            table = self._tables[ListenContext.COMMANDS]
+            self._over_player_tables[ListenContext.COMMANDS] = over_player_table(table)
         self._decoder = build_decoder(
             self._tables,
             bestpath=c.bestpath,
             reject=c.reject,
             absorb=c.absorb,
             phone_loop=self._uses_phone_loop,
+            over_player=self._over_player_tables,
         )
+        self._player_talking: Callable[[float, float], bool] | None = None
         self._context = ListenContext.COMMANDS
         self.set_context(context if context in self._tables else next(iter(self._tables)))
         self._early_heard: list[Heard] = []
         """Commands decided before their segment's hangover ended, for `accept` to return."""
         self._not_early = {
             ctx: sounds_like_a_start(self._decoder, table) for ctx, table in self._tables.items()
+        }
+        self._not_early_over_player = {
+            ctx: sounds_like_a_start(self._decoder, table)
+            for ctx, table in self._over_player_tables.items()
         }
         self._verifier: SecondOpinion | None = None
         self._verified: set[ListenContext] = set()
@@ -163,6 +177,28 @@ class SphinxRecognizer:
     @staticmethod
     def _search(context: ListenContext) -> str:
         return search_name(context)
+
+    def set_player_talking(self, talking: Callable[[float, float], bool] | None) -> None:
+        """Tell the recognizer how to ask whether the player was talking during a stretch of
+        the stream (seconds since its start): the microphone listener, which knows what the
+        player said and when, passes its own test. Segments said over the player are then
+        decoded with the context's over-player grammar (`SphinxConfig.over_player_grammar`).
+        """
+        self._player_talking = talking
+
+    def _grammar(
+        self, segment: Segment, context: ListenContext
+    ) -> tuple[str, dict[str, Intent], set[str]]:
+        """The search, phrase table and phrases that never act early for this segment."""
+        talking = self._player_talking
+        if context in self._over_player_tables and talking is not None:
+            if talking(segment.start_seconds, segment.end_seconds):
+                return (
+                    over_player_search_name(context),
+                    self._over_player_tables[context],
+                    self._not_early_over_player[context],
+                )
+        return self._search(context), self._tables[context], self._not_early[context]
 
     @property
     def _decoder_decides(self) -> bool:
@@ -296,8 +332,9 @@ class SphinxRecognizer:
         if early:
             return None  # no second opinion here to say that the command is clear
         samples = self._decoder_samples(segment)
-        text, score = self._decode(samples, self._search(context))
-        intent = self._tables[context].get(text)
+        search, table, _ = self._grammar(segment, context)
+        text, score = self._decode(samples, search)
+        intent = table.get(text)
         if intent is None:
             self._reject(segment, f"no phrase ({text!r})")
             return None
@@ -373,16 +410,16 @@ class SphinxRecognizer:
         """
         c = self.config
         assert self._verifier is not None
-        table = self._tables[context]
+        search, table, not_early = self._grammar(segment, context)
         decoded: Intent | None = None
         text = ""
         samples = segment.samples
         score = 0.0
         if self._decoder_decides:
             samples = self._decoder_samples(segment)
-            text, score = self._decode(samples, self._search(context))
+            text, score = self._decode(samples, search)
             decoded = table.get(text)
-        if early and (decoded is None or text in self._not_early[context]):
+        if early and (decoded is None or text in not_early):
             return None  # early only on the decoder's word: most talk ends here, head unasked
         if embeddings is not None and isinstance(self._verifier, CommandHead):
             # already embedded for the enrolled phrases: the head reads the same numbers
@@ -473,3 +510,10 @@ class SphinxRecognizer:
     def _decode(self, samples: npt.NDArray[np.int16], search: str) -> tuple[str, float]:
         """Text and score of one search (tests and scripts/tune_* replace or call this)."""
         return decode(self._decoder, samples, search)
+
+
+def over_player_table(table: dict[str, Intent]) -> dict[str, Intent]:
+    """The phrases of a table that the echo gate takes while the player talks: pause, stop,
+    pain, resume (when clearly the user's) and red flags (self_voice.BARGE_IN)."""
+    counts = BARGE_IN | CLEAR_BARGE_IN
+    return {p: i for p, i in table.items() if i.command in counts or i.red_flag is not None}
