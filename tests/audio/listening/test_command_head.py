@@ -89,6 +89,15 @@ def test_decision_of_decoder_and_head(
     assert HeadRule().decide(decoded, by_intent) == expected
 
 
+def test_pain_in_longer_talk_keeps_the_gentle_veto() -> None:
+    """Only a short segment's pain escapes the veto: "that hurts" takes under a second, and
+    bystanders' longer talk decoded as pain was what the veto caught."""
+    sure_not = {PAIN: 0.0003, HELP: 0.0002}
+    assert HeadRule().decide(PAIN, sure_not, speech_seconds=0.9) == PAIN
+    assert HeadRule().decide(PAIN, sure_not, speech_seconds=1.5) is None
+    assert HeadRule().decide(PAIN, {PAIN: 0.003, HELP: 0.002}, speech_seconds=1.5) == PAIN
+
+
 def test_the_pain_veto_can_be_set_back() -> None:
     """The `pain_veto` preset: the tenth session's rule, pain vetoed like pause."""
     assert HeadRule(pain_veto=0.999).decide(PAIN, {PAIN: 0.0003, HELP: 0.0002}) is None
@@ -186,3 +195,23 @@ def test_numbers_are_heard_in_the_pain_level_context(speech_cache: Path) -> None
     )
     heard = recognizer.accept(samples) + recognizer.flush()
     assert [h.intent.number for h in heard] == [7, 2, 10, 4]
+
+
+@pytest.mark.parametrize(("speech_seconds", "heard"), [(0.7, True), (1.6, False)])
+def test_the_recognizer_gives_the_rule_the_segments_speech(
+    speech_seconds: float, heard: bool
+) -> None:
+    from floorcoach.audio.listening.phrase_verifier import OTHER, Verdict
+    from floorcoach.audio.listening.vad import Segment
+
+    class SureNot:
+        def judge(self, samples: np.ndarray, allowed: set[str] | None = None) -> Verdict:
+            return Verdict(OTHER, 0.9995, {OTHER: 0.9995, "that hurts": 0.0005})
+
+    recognizer = SphinxRecognizer(SphinxConfig(verifier_rescues=False))
+    recognizer._verifier = SureNot()  # type: ignore[assignment]
+    recognizer._decode = lambda samples, search: ("that hurts", 0.5)  # type: ignore[method-assign]
+    samples = np.zeros(int(speech_seconds * 16000) + 3200, dtype=np.int16)
+    segment = Segment(1.0, 1.0 + speech_seconds, speech_seconds, samples, False, -60.0)
+    result = recognizer.decode_segment(segment)
+    assert (result is not None) == heard

@@ -116,12 +116,16 @@ class HeadRule:
     the mixed segment makes the head unsure; a false one costs a pause or a question."""
     gentle_veto: float = 0.999
     pain_veto: float = 1.01
-    """Pain ("that hurts", "ouch") the decoder heard is never vetoed: said over the player's
-    voice, the words come out of the echo canceller torn, and the head was p >= 0.999 sure "no
-    phrase" for 10 of the 13 "that hurts" missed on the -10 dB capture that the decoder heard
-    right. A missed "that hurts" is worse than an extra "how bad is it?" (eleventh session:
-    +7 of 180 barge-in commands at -10 dB, +2 at 0 dB; recorded people's non-command speech
-    +0.3 false commands an hour, BENCHMARKS.md)."""
+    """Pain ("that hurts", "ouch") the decoder heard in a short segment is never vetoed: said
+    over the player's voice, the words come out of the echo canceller torn, and the head was
+    p >= 0.999 sure "no phrase" for 10 of the 13 "that hurts" missed on the -10 dB capture
+    that the decoder heard right. A missed "that hurts" is worse than an extra "how bad is
+    it?" (BENCHMARKS.md, eleventh session)."""
+    pain_veto_seconds: float = 1.0
+    """...in a segment with at most this much speech; in longer ones `gentle_veto` applies.
+    "that hurts" takes 0.5-0.9 s; bystanders' talk decoded as pain over the player ("it hurts
+    so much when...") took the pain questions from 2 to 9 in 86 minutes without this bound, 3
+    with it, for one barge-in "that hurts" of 180 at 0 dB."""
     number_share: float = 0.5
     """A number the decoder heard (only the pain-level question listens for numbers) is taken
     when it is the head's first choice among phrases (at least half its vote there)..."""
@@ -135,9 +139,12 @@ class HeadRule:
     decoder must agree (out of sample this halved consequential false commands for ~1 point
     of commands heard)."""
 
-    def decide(self, decoded: Intent | None, by_intent: dict[Intent, float]) -> Intent | None:
+    def decide(
+        self, decoded: Intent | None, by_intent: dict[Intent, float], speech_seconds: float = 0.0
+    ) -> Intent | None:
         """The intent to act on, or None; `by_intent` is the head's probability per intent of
-        the context (their sum is the probability that the segment was a phrase)."""
+        the context (their sum is the probability that the segment was a phrase);
+        `speech_seconds`, the segment's speech (for `pain_veto_seconds`)."""
         if not by_intent:
             return None
         vote = sum(by_intent.values())
@@ -146,7 +153,7 @@ class HeadRule:
             gentle = decoded.command in GENTLE_COMMANDS
             need_share = self.gentle_share if gentle else self.agree_share
             veto = self.gentle_veto if gentle else self.veto
-            if decoded.command is Command.PAIN:
+            if decoded.command is Command.PAIN and speech_seconds <= self.pain_veto_seconds:
                 veto = self.pain_veto
             if decoded.command is None and decoded.number is not None:
                 need_share, veto = self.number_share, self.number_veto

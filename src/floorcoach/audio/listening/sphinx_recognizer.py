@@ -436,7 +436,7 @@ class SphinxRecognizer:
                     segment, f"{decoder}verifier {verdict.phrase!r} p={verdict.probability:.2f}"
                 )
             return heard
-        chosen = c.head_rule.decide(decoded, by_intent)
+        chosen = c.head_rule.decide(decoded, by_intent, segment.speech_seconds)
         if early:
             vote = sum(by_intent.values())
             if chosen is None or chosen != decoded or vote < c.early_vote:
