@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from floorcoach.audio.listening.recognizer_factory import make_recognizer
@@ -81,7 +82,19 @@ def test_a_voice_never_trained_on_is_understood_through_a_whole_session(tmp_path
     for command in ("pause", "resume", "pain", "4", "back", "stop"):
         assert command in understood, (command, understood)
     assert understood.count("stop") == 2
-    assert "next" in understood or "next" in set_aside
+    # "next" is cued 3 s into the instructions, so the player is talking over it: then only
+    # pause, stop, pain and red flags are taken, and since the eleventh session the
+    # recognizer does not even listen for the others (the over-player grammar). Either it
+    # was understood (or recognized and set aside), or every time it was said the player was
+    # audibly talking.
+    if "next" not in understood and "next" not in set_aside:
+        player = result.sim.player_audio
+        for at, text in result.script:
+            if text == "next":
+                start = round(at * player.rate_hz)
+                stretch = player.samples[start : start + player.rate_hz // 2].astype(float)
+                assert stretch.size > 0, at
+                assert np.sqrt(np.mean(stretch**2)) > 300, (at, "the player was silent")
     # Nothing the user did not say was taken as a command.
     said = {"pause", "resume", "pain", "4", "back", "next", "how_long", "stop"}
     assert set(understood) <= said, understood
