@@ -124,8 +124,8 @@ class HeadRule:
     pain_veto_seconds: float = 1.0
     """...in a segment with at most this much speech; in longer ones `gentle_veto` applies.
     "that hurts" takes 0.5-0.9 s; bystanders' talk decoded as pain over the player ("it hurts
-    so much when...") took the pain questions from 2 to 9 in 86 minutes without this bound, 3
-    with it, for one barge-in "that hurts" of 180 at 0 dB."""
+    so much when...") asked 9 pain questions in 86 minutes with the over-player grammar and no
+    bound (1 with the whole grammar), 3 with it, for one barge-in "that hurts" of 180 at 0 dB."""
     number_share: float = 0.5
     """A number the decoder heard (only the pain-level question listens for numbers) is taken
     when it is the head's first choice among phrases (at least half its vote there)..."""

@@ -157,9 +157,11 @@ class EchoGate:
         return noted + (self._source() if self._source is not None else [])
 
     def talking(self, start: float, end: float) -> bool:
-        """Whether the player's speech overlaps this stretch (with the echo's tail), the same
-        test `verdict` starts with."""
-        return any(start < p.end + self._tail and end > p.start for p in self.speech())
+        """Whether the player's speech overlaps this stretch (with the echo's tail)."""
+        return bool(self._overlapping(start, end))
+
+    def _overlapping(self, start: float, end: float) -> list[PlayerSpeech]:
+        return [p for p in self.speech() if start < p.end + self._tail and end > p.start]
 
     def verdict(
         self,
@@ -176,7 +178,7 @@ class EchoGate:
         `answer_expected`: the player has just asked a question (how bad, where), so an
         answer may overlap the end of the question, as people's answers do.
         """
-        overlapping = [p for p in self.speech() if start < p.end + self._tail and end > p.start]
+        overlapping = self._overlapping(start, end)
         if not overlapping:
             return None
         spoken: set[str] = set()

@@ -80,8 +80,9 @@ class SphinxConfig:
     decoded with a grammar of only what the echo gate takes then (pause, stop, pain, resume,
     red flags), the other contexts' phrases still there to absorb other talk. Over the player
     the canceller tears the user's words, and torn "stop" was heard as "help", "pause" as
-    "all done": commands the gate would drop anyway (eleventh session: barge-in 150 -> 157
-    of 180 at -10 dB, 104 -> 120 at 0 dB, no false command from the player's speech more)."""
+    "all done": commands the gate would drop anyway (eleventh session, with pain unvetoed in
+    short segments: barge-in 150 -> 157 of 180 at -10 dB, 104 -> 119 at 0 dB, no more false
+    commands from the player's speech)."""
     verifier_only: bool = False
     """Let the verifier alone decide (no grammar decode): for the benchmark's comparison."""
     agree_probability: float = 0.2
