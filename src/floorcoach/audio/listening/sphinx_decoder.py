@@ -160,6 +160,11 @@ def write_dictionary(words: set[str], path: Path) -> int:
     return len(kept)
 
 
+def _in_order(table: dict[str, Intent], order: list[str]) -> list[str]:
+    """The table's phrases in grammar order (`grammar_phrases`), then any others."""
+    return [p for p in order if p in table] + [p for p in table if p not in order]
+
+
 def build_decoder(
     tables: dict[ListenContext, dict[str, Intent]],
     *,
@@ -201,7 +206,7 @@ def build_decoder(
     order = grammar_phrases()
     everything = [p for t in tables.values() for p in t]
     for context, table in tables.items():
-        phrases = [p for p in order if p in table] + [p for p in table if p not in order]
+        phrases = _in_order(table, order)
         ignored = [p for p in everything if p not in table] if absorb else []
         jsgf, skipped = grammar_for(phrases, known, list(dict.fromkeys(others + ignored)))
         if skipped:
@@ -209,7 +214,7 @@ def build_decoder(
             _LOGGER.debug("%s: phrases with unknown words left out: %s", context, skipped)
         decoder.add_jsgf_string(search_name(context), jsgf)
     for context, table in over_player.items():
-        phrases = [p for p in order if p in table] + [p for p in table if p not in order]
+        phrases = _in_order(table, order)
         elsewhere = [p for c, t in tables.items() if c != context for p in t]
         ignored = [p for p in elsewhere if p not in table] if absorb else []
         jsgf, _ = grammar_for(phrases, known, list(dict.fromkeys(others + ignored)))
