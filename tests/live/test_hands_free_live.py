@@ -76,7 +76,7 @@ class _Log:
         raise AssertionError(f"timed out; last records: {self.records[-5:]}")
 
 
-@pytest.mark.slow(seconds=90)
+@pytest.mark.slow(seconds=100)
 @pytest.mark.audio
 def test_a_session_runs_hands_free_on_the_virtual_devices(
     virtual_audio: VirtualAudio, tmp_path: Path
@@ -87,6 +87,7 @@ def test_a_session_runs_hands_free_on_the_virtual_devices(
         # "pause" and "stop" alone are weaker, see BENCHMARKS.md
         for text in ("hold on", "resume", "that hurts", "four", "in my back", "end session")
     }
+    unplaced, _ = _clip("purple elephant", tmp_path)  # words no question can take
     recording = virtual_audio.start_speaker_recording(tmp_path / "speaker.wav")
     log_path = tmp_path / "events.jsonl"
     process = subprocess.Popen(
@@ -142,8 +143,11 @@ def test_a_session_runs_hands_free_on_the_virtual_devices(
             process=process,
         )
 
+    def mumble() -> None:
+        virtual_audio.play_into_mic(unplaced).wait(timeout=10)
+
     try:
-        _script(say, heard, log, process)
+        _script(say, heard, log, process, mumble)
         out, err = process.communicate(timeout=60)
     except AssertionError:
         process.kill()
@@ -162,6 +166,7 @@ def _script(
     heard: Callable[[str], dict],
     log: _Log,
     process: subprocess.Popen,
+    mumble: Callable[[], None],
 ) -> None:
     """The user's side: each line when a considerate user would say it."""
     if True:
@@ -176,7 +181,10 @@ def _script(
         say("that hurts")
         heard("pain")
         log.wait_for(lambda r: r["kind"] == "say" and "How bad" in r["text"], 10, process)
-        time.sleep(2.0)
+        time.sleep(6.5)  # after the question (~5 s): words over the player get no repeat
+        mumble()  # not caught: the question is asked again
+        log.wait_for(lambda r: r["kind"] == "not_caught", 8, process)
+        time.sleep(4.0)  # "Sorry, I didn't catch that. How bad is it, from 0 to 10?"
         say("four")
         heard("4")
         log.wait_for(lambda r: r["kind"] == "say" and "back, or" in r["text"], 10, process)
@@ -199,6 +207,12 @@ def _check(records: list[dict], said: list[tuple[str, float]], out: str, tmp_pat
     heard_records = [r for r in records if r["kind"] == "heard"]
     for (text, ended), record in zip(said, heard_records, strict=False):
         assert abs(record["t"] - ended) <= 1.0, (text, record, ended)
+
+    # the words no question takes were not caught, and the question was asked again
+    not_caught = [r for r in records if r["kind"] == "not_caught"]
+    assert [r["asking"] for r in not_caught] == ["level"]
+    again = [r for r in records if r["kind"] == "say" and r["t"] >= not_caught[0]["t"]]
+    assert again[0]["text"] == "Sorry, I didn't catch that. How bad is it, from 0 to 10?"
 
     # the pause stopped the countdown: nothing counted between pause and resume
     paused = next(r for r in records if r["kind"] == "paused")

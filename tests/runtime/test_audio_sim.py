@@ -104,3 +104,71 @@ def test_what_the_microphone_hears_over_the_player_gets_the_over_player_grammar(
     )
     assert over_player_search_name(ListenContext.COMMANDS) in searches
     assert result.heard == 0
+
+
+class _PainAnswerer:
+    """A user who says "that hurts" in the first hold, answers the question with words the
+    recognizer cannot place, then, asked again, with "four" and "in my back"."""
+
+    def __init__(self, at: float) -> None:
+        self.voice = make_synthesizer("espeak", voice="en-us")
+        self.lines = [
+            ("that hurts", lambda sim: sim.now >= at),
+            ("purple elephant", lambda sim: self._asked(sim, "How bad is it")),
+            ("four", lambda sim: self._asked(sim, "Sorry, I didn't catch that.")),
+            ("in my back", lambda sim: self._asked(sim, "Is it in your back")),
+        ]
+        self.said: list[tuple[float, str]] = []
+
+    def _asked(self, sim: Simulation, words: str) -> bool:
+        speaker = sim.speaker
+        silent = speaker.current is None and not speaker.queue  # type: ignore[attr-defined]
+        last = self.said[-1][0] if self.said else 0.0
+        asked = any(
+            r["kind"] == "say" and r["t"] > last and words in r["text"] for r in sim.result.records
+        )
+        return silent and asked
+
+    def __call__(self, sim: Simulation) -> Pcm | None:
+        if not self.lines or not self.lines[0][1](sim):
+            return None
+        text, _ = self.lines.pop(0)
+        self.said.append((sim.now + 0.6, text))
+        clip = self.voice.render(text)
+        lead = Pcm(np.zeros(round(0.6 * clip.rate_hz), np.int16), clip.rate_hz)
+        return Pcm(np.concatenate([lead.samples, clip.samples]), clip.rate_hz)
+
+
+def test_words_not_caught_get_the_pain_question_again_and_the_next_answer_counts() -> None:
+    """Hands-free on the audio clock, with the real recognizer: an answer it cannot place
+    gets "Sorry, I didn't catch that", the level question again, and the user's second
+    answer is taken (before, the player waited out the 20 s in silence)."""
+    player = _player()
+    user = _PainAnswerer(_first_hold_start(player) + 1.5)
+    loaded = Catalog.load().find("quick-test")
+    result = run_on_audio_clock(
+        loaded,
+        player,
+        Pcm(np.zeros(0, np.int16)),
+        make_recognizer("pocketsphinx"),
+        agent=user,
+    )
+    assert [text for _, text in user.said] == [
+        "that hurts",
+        "purple elephant",
+        "four",
+        "in my back",
+    ]
+    not_caught = [r for r in result.records if r["kind"] == "not_caught"]
+    assert len(not_caught) == 1
+    assert not_caught[0]["asking"] == "level"
+    assert not_caught[0]["t"] > user.said[1][0]
+    said = [r["text"] for r in result.records if r["kind"] == "say"]
+    assert "Sorry, I didn't catch that. How bad is it, from 0 to 10?" in said
+    heard = [(r["command"], r["text"]) for r in result.records if r["kind"] == "heard"]
+    assert heard == [("pain", "that hurts"), ("4", "four"), ("back", "in my back")]
+    reports = [r for r in result.records if r["kind"] == "pain_reported"]
+    assert reports
+    assert not [r for r in result.records if r["kind"] == "pain_no_answer"]
+    pain = [r for r in result.records if r["kind"] == "pain"]
+    assert [(r["level"], r["location"]) for r in pain] == [(4, "back")]

@@ -121,6 +121,15 @@ def run_on_audio_clock(
     listen_over_player = getattr(recognizer, "set_player_talking", None)
     if callable(listen_over_player):
         listen_over_player(gate.talking)  # one clock here: the recognizer's is the session's
+    unclear: list[float] = []
+
+    def on_unclear(start: float, end: float, speech_seconds: float) -> None:
+        if not gate.talking(start, end):  # as MicrophoneListener._unclear
+            unclear.append(speech_seconds)
+
+    report_unclear = getattr(recognizer, "set_on_unclear", None)
+    if callable(report_unclear):
+        report_unclear(on_unclear)
     sim = Simulation(loaded, rate_wpm=rate_wpm, announce_duration=True)
     speaker = _TimelineSpeaker(synth, gate)
     sim.speaker = speaker
@@ -178,6 +187,10 @@ def run_on_audio_clock(
             if not sim.engine.finished:
                 heard_count += 1
                 sim.hear(heard.text, heard.intent, InputSource.VOICE)
+        for speech_seconds in unclear:
+            if not sim.engine.finished:
+                sim.unclear(speech_seconds)
+        unclear.clear()
         if sim.engine.listen_context != context:
             context = sim.engine.listen_context
             _set_context(recognizer, context)

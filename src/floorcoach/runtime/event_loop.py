@@ -34,6 +34,7 @@ from floorcoach.session.events import (
     Start,
     StopSpeech,
     Tick,
+    Unclear,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -244,7 +245,7 @@ class Runtime:
                 self._timed_lines.sort(key=lambda line: line.at or 0.0)
             else:
                 self._take_line(item, now)
-        elif isinstance(item, (SpeechDone, Heard, Notice)):
+        elif isinstance(item, (SpeechDone, Heard, Notice, Unclear)):
             self._feed(item)
         else:
             self._feed(Tick(now))

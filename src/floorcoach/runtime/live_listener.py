@@ -15,7 +15,7 @@ from floorcoach.audio.listening.self_voice import EchoGate, LevelTrack, PlayerSp
 from floorcoach.commands import ListenContext
 from floorcoach.errors import AudioDeviceError, RecognizerError, with_fallback
 from floorcoach.runtime.event_loop import Clock, Runtime
-from floorcoach.session.events import Heard, InputSource, Notice
+from floorcoach.session.events import Heard, InputSource, Notice, Unclear
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -75,6 +75,7 @@ class LiveListener:
             gate=self._gate,
             reference=self._reference(),
             echo_cancel=self._echo_cancel,
+            on_unclear=self._on_unclear,
         )
         if self._mic.echo_cancel not in (self._echo_cancel, "none"):
             self._note(
@@ -108,6 +109,9 @@ class LiveListener:
 
     def _on_heard(self, heard: RecognizedHeard) -> None:
         self._runtime.post(Heard(heard.intent, self._clock.now(), heard.text, InputSource.VOICE))
+
+    def _on_unclear(self, speech_seconds: float) -> None:
+        self._runtime.post(Unclear(self._clock.now(), speech_seconds))
 
     def _set_context(self, context: str) -> None:
         if self._recognizer is not None and hasattr(self._recognizer, "set_context"):

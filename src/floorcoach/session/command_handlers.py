@@ -17,7 +17,16 @@ from floorcoach.content.catalog import LoadedRoutine
 from floorcoach.content.routine import Exercise, ExerciseKind
 from floorcoach.session import undo
 from floorcoach.session.counting import number_word, spoken_minutes, spoken_seconds
-from floorcoach.session.events import ChangeSpeech, CueKind, Heard, InputSource, Phase, Priority
+from floorcoach.session.events import (
+    ChangeSpeech,
+    CueKind,
+    Heard,
+    InputSource,
+    Phase,
+    Priority,
+    Unclear,
+)
+from floorcoach.session.pain_dialogue import NOT_CAUGHT
 from floorcoach.session.step_planning import rep_step, unit_steps, welcome_steps
 from floorcoach.session.steps import CallStep, Outcome, PauseReason, RunningStep, TimedStep
 from floorcoach.session.summary import ExerciseRecord
@@ -26,6 +35,7 @@ if TYPE_CHECKING:
     from floorcoach.session.engine import Engine
 
 STOP_CONFIRM_SECONDS: Final = 10.0
+STOP_QUESTION: Final = "Say stop again to end the session, or resume to carry on."
 RATE_STEP_WPM: Final = 20
 RATE_RANGE_WPM: Final = (90, 230)
 VOLUME_STEP: Final = 0.15
@@ -49,6 +59,7 @@ class CommandHandlers:
         self._on_feeling = on_feeling
         self._progress_text = progress_text
         self._by_voice = False
+        self._stop_asked_again = False
         self.undo_snapshot: undo.Snapshot | None = None
         """The session before the last next / previous / restart heard by voice."""
 
@@ -96,6 +107,25 @@ class CommandHandlers:
             handler(intent)
         finally:
             self._by_voice = False
+
+    def on_unclear(self, event: Unclear) -> None:
+        """Words heard and not placed: ask the open question again (pain, "stop again?").
+
+        Outside a question nothing happens: most such words are talk not meant for the
+        player. The red-flag question keeps its own rule (yes, or silence for 8 s, ends the
+        session: a missed red flag is worse than a false one).
+        """
+        engine = self._engine
+        if engine.red_flags.open is not None or engine.finished:
+            return
+        if engine.pain.question is not None:
+            engine.pain.ask_again(event.seconds)
+            return
+        if engine.stop_deadline is not None and not self._stop_asked_again:
+            self._stop_asked_again = True
+            engine.stop_deadline = max(engine.stop_deadline, engine.now + STOP_CONFIRM_SECONDS)
+            self._out.log("not_caught", asking="stop", speech_seconds=round(event.seconds, 2))
+            self._out.respond(f"{NOT_CAUGHT} {STOP_QUESTION}")
 
     def _on_stray_answer(self, intent: Intent) -> None:
         engine = self._engine
@@ -315,9 +345,8 @@ class CommandHandlers:
             return
         engine.pause(PauseReason.CONFIRM_STOP)
         engine.stop_deadline = engine.now + STOP_CONFIRM_SECONDS
-        self._out.say(
-            "Say stop again to end the session, or resume to carry on.", Priority.RESPONSE
-        )
+        self._stop_asked_again = False
+        self._out.say(STOP_QUESTION, Priority.RESPONSE)
 
     # ------------------------------------------------------------ questions
 

@@ -19,7 +19,7 @@ from floorcoach.commands import Feeling, RedFlag
 from floorcoach.content.catalog import LoadedRoutine
 from floorcoach.content.routine import DEFAULT_PAIN_RULES, Exercise, PainRules
 from floorcoach.session import schedules, step_planning
-from floorcoach.session.command_handlers import CommandHandlers
+from floorcoach.session.command_handlers import STOP_QUESTION, CommandHandlers
 from floorcoach.session.events import (
     Effect,
     Event,
@@ -31,6 +31,7 @@ from floorcoach.session.events import (
     SpeechDone,
     Start,
     Tick,
+    Unclear,
 )
 from floorcoach.session.outbox import Outbox
 from floorcoach.session.pain_dialogue import PainDialogue, StartPlan
@@ -145,6 +146,8 @@ class Engine:
         elif isinstance(event, Notice):
             self.out.say(event.text, Priority.RESPONSE)
             self.out.log("notice", text=event.text)
+        elif isinstance(event, Unclear):
+            self.commands.on_unclear(event)
         self._run_clock()
         return self.out.take()
 
@@ -199,11 +202,6 @@ class Engine:
         if waiting == "feeling":
             return "feeling"
         return "commands"
-
-    @property
-    def waiting_for_speech(self) -> int | None:
-        """The utterance whose end the engine waits for, if any."""
-        return self._waiting_id
 
     def summary(self) -> dict[str, Any]:
         """Done, reduced, skipped and pain reports, as logged at the end."""
@@ -596,5 +594,5 @@ class Engine:
         if self.pain.question is not None:
             return self.pain.question.text
         if self.stop_deadline is not None:
-            return "Say stop again to end the session, or resume to carry on."
+            return STOP_QUESTION
         return "We're paused. Say resume when you're ready."

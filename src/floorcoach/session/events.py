@@ -96,7 +96,21 @@ class Notice:
     t: float
 
 
-Event = Start | Tick | SpeechDone | Heard | Notice
+@dataclass(frozen=True)
+class Unclear:
+    """The user said something short that the recognizer could not place.
+
+    Only words of command length, said while the player was silent (so neither its echo nor
+    words torn by the echo canceller), are reported: an open question is asked again, since
+    a missed answer is otherwise taken as moderate pain when the question times out.
+    """
+
+    t: float
+    seconds: float = 0.0
+    """How much speech the words held."""
+
+
+Event = Start | Tick | SpeechDone | Heard | Notice | Unclear
 
 
 # ---------------------------------------------------------------- effects

@@ -31,6 +31,11 @@ PAIN_RANKS: Final[dict[str, int]] = {"continue": 0, "reduce": 1, "easier_variant
 """Decisions on pain, gentlest first: a late answer to "where?" may only move up this list."""
 LEVEL_QUESTION: Final = "How bad is it, from 0 to 10?"
 LOCATION_QUESTION: Final = "Is it in your back, or spreading down your leg?"
+NOT_CAUGHT: Final = "Sorry, I didn't catch that."
+ASK_AGAIN_TIMES: Final = 2
+"""How often one question is asked again after words that could not be placed: a person
+the recognizer hears badly gets two more tries before the timeout decides; a bystander's
+talk costs at most two repeats."""
 
 
 @dataclass
@@ -42,6 +47,8 @@ class PainQuestion:
     deadline: float
     asking: str = "level"
     """'level' or 'location'."""
+    asked_again: int = 0
+    """Times this question was asked again after unclear words (ASK_AGAIN_TIMES at most)."""
 
     @property
     def text(self) -> str:
@@ -374,6 +381,20 @@ class PainDialogue:
             return True
         return False
 
+    def ask_again(self, seconds: float) -> bool:
+        """Unclear words (`seconds` of speech) while a question is open: ask it again, and
+        give the full answer time from now. False when asked again enough already."""
+        question = self.question
+        if question is None or question.asked_again >= ASK_AGAIN_TIMES:
+            return False
+        question.asked_again += 1
+        session = self._session
+        answer_seconds = float(session.rules.answer_timeout_seconds or 20)
+        question.deadline = max(question.deadline, session.now + answer_seconds)
+        self._out.log("not_caught", asking=question.asking, speech_seconds=round(seconds, 2))
+        self._out.respond(f"{NOT_CAUGHT} {question.text}")
+        return True
+
     def check_deadline(self) -> None:
         """No answer in time: take it as moderate pain and go gently."""
         question = self.question
@@ -454,6 +475,7 @@ class PainDialogue:
         question = self.question
         assert question is not None
         question.asking = "location"
+        question.asked_again = 0
         question.deadline = self._session.now + float(
             self._session.rules.answer_timeout_seconds or 20
         )

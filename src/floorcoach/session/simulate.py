@@ -24,6 +24,7 @@ from floorcoach.session.events import (
     Start,
     StopSpeech,
     Tick,
+    Unclear,
 )
 
 MAX_EVENTS: Final = 200_000
@@ -189,6 +190,12 @@ class Simulation:
         if understood is None:
             raise ValueError(f"not a command: {text!r}")
         self.last_effects = self.feed(Heard(understood, self.now, text, source))
+        self._deliver_done()
+        return self.last_effects
+
+    def unclear(self, seconds: float = 0.5) -> list[Effect]:
+        """The user says something now that the recognizer cannot place."""
+        self.last_effects = self.feed(Unclear(self.now, seconds))
         self._deliver_done()
         return self.last_effects
 

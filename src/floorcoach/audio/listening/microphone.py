@@ -72,11 +72,18 @@ class MicrophoneListener:
         reference: Callable[[float, int], npt.NDArray[np.float32]] | None = None,
         echo_cancel: str = DEFAULT_ECHO_CANCEL,
         follow_echo_delay: bool = True,
+        on_unclear: Callable[[float], None] | None = None,
     ) -> None:
         self.recognizer = recognizer
         listen_over_player = getattr(recognizer, "set_player_talking", None)
         if callable(listen_over_player):
             listen_over_player(self._player_talking)
+        self.on_unclear = on_unclear
+        """Called with the seconds of speech of words not placed, said while the player was
+        silent (the worker thread calls it: post, do not block)."""
+        report_unclear = getattr(recognizer, "set_on_unclear", None)
+        if callable(report_unclear):
+            report_unclear(self._unclear)
         self.on_heard = on_heard
         self.on_error = on_error
         self.device_spec = device
@@ -175,6 +182,23 @@ class MicrophoneListener:
         (seconds since its start): asked by the recognizer for each segment it decodes."""
         t0 = self._first_block_at if self._first_block_at is not None else self._stream_t0
         return self.gate.talking(self._on_player_clock(t0 + start), self._on_player_clock(t0 + end))
+
+    def _unclear(self, start: float, end: float, speech_seconds: float) -> None:
+        """Words the recognizer could not place, passed on unless the player was talking
+        then: its own echo, or the user's words torn by the canceller, are nothing to ask
+        again for."""
+        if self.on_unclear is None:
+            return
+        if self._player_talking(start, end):
+            _LOGGER.debug(
+                "unclear words at %.2f-%.2f s: over the player, not passed on", start, end
+            )
+            return
+        _LOGGER.debug("unclear words at %.2f-%.2f s (%.2f s of speech)", start, end, speech_seconds)
+        try:
+            self.on_unclear(speech_seconds)
+        except Exception:
+            _LOGGER.exception("on_unclear callback failed")
 
     def _is_player_echo(self, heard: Heard) -> bool:
         # Sample time starts with the first block delivered, which a sound server may hold

@@ -27,6 +27,10 @@ class SphinxConfig:
     """The longest red flags take 2.3-2.7 s said slowly (110 words a minute). With the verifier
     checking every segment, 3 s gave the same false commands as 2 s (scripts/tune_verifier);
     the steps without the verifier keep the 2 s they were measured with."""
+    unclear_min_seconds: float = 0.1
+    """A segment turned down is reported as unclear words (`set_on_unclear`) when it holds
+    this much speech or more, and at most `max_command_seconds`: shorter is a knock or a
+    click."""
     min_confidence: float = 0.0
     safety_min_confidence: float = 0.0
     bestpath: bool = False

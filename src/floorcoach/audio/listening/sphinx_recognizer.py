@@ -87,6 +87,7 @@ class SphinxRecognizer:
             over_player=self._over_player_tables,
         )
         self._player_talking: Callable[[float, float], bool] | None = None
+        self._on_unclear: Callable[[float, float, float], None] | None = None
         self._context = ListenContext.COMMANDS
         self.set_context(context if context in self._tables else next(iter(self._tables)))
         self._early_heard: list[Heard] = []
@@ -186,6 +187,12 @@ class SphinxRecognizer:
         """
         self._player_talking = talking
 
+    def set_on_unclear(self, on_unclear: Callable[[float, float, float], None] | None) -> None:
+        """Be told of words that could be a command and were not placed: (start, end, seconds
+        of speech), stream seconds. The session asks an open question again on them; the
+        listener passes on only those said while the player was silent."""
+        self._on_unclear = on_unclear
+
     def _grammar(
         self, segment: Segment, context: ListenContext
     ) -> tuple[str, dict[str, Intent], set[str]]:
@@ -274,7 +281,17 @@ class SphinxRecognizer:
             heard = self.decode_segment(segment)
             if heard is not None:
                 out.append(heard)
+            elif self._on_unclear is not None and self._could_be_words(segment):
+                self._on_unclear(segment.start_seconds, segment.end_seconds, segment.speech_seconds)
         return out
+
+    def _could_be_words(self, segment: Segment) -> bool:
+        """Whether a segment turned down is as long as an answer: not a click, not talk."""
+        c = self.config
+        return (
+            not segment.overlong
+            and c.unclear_min_seconds <= segment.speech_seconds <= c.max_command_seconds
+        )
 
     def _reject(self, segment: Segment, why: str) -> None:
         _LOGGER.debug(

@@ -1,0 +1,119 @@
+"""Words heard and not placed (events.Unclear): an open question is asked again.
+
+A person the recognizer hears badly would otherwise wait out the 20 s pain question in
+silence and be taken as moderate pain; a bystander's talk costs at most two repeats.
+"""
+
+from __future__ import annotations
+
+from floorcoach.content.catalog import LoadedRoutine
+from floorcoach.session.command_handlers import STOP_CONFIRM_SECONDS, STOP_QUESTION
+from floorcoach.session.events import InputSource, Phase, Say, StopSpeech
+from floorcoach.session.pain_dialogue import (
+    ASK_AGAIN_TIMES,
+    LEVEL_QUESTION,
+    LOCATION_QUESTION,
+    NOT_CAUGHT,
+)
+from floorcoach.session.simulate import Simulation
+
+VOICE = InputSource.VOICE
+
+
+def _says(effects: list) -> list[str]:
+    return [e.text for e in effects if isinstance(e, Say)]
+
+
+def _records(sim: Simulation, kind: str) -> list[dict]:
+    return [r for r in sim.result.records if r["kind"] == kind]
+
+
+def _in_hold(loaded: LoadedRoutine) -> Simulation:
+    sim = Simulation(loaded)
+    assert sim.run_until(lambda s: s.engine.phase is Phase.HOLD)
+    return sim
+
+
+def test_unclear_words_ask_the_pain_level_again_with_the_full_answer_time(
+    shapes: LoadedRoutine,
+) -> None:
+    sim = _in_hold(shapes)
+    sim.hear("that hurts", source=VOICE)
+    question = sim.engine.pain.question
+    assert question is not None
+    sim.advance(15.0)  # 5 s of the 20 s left
+    effects = sim.unclear(0.6)
+    assert _says(effects) == [f"{NOT_CAUGHT} {LEVEL_QUESTION}"]
+    assert any(isinstance(e, StopSpeech) for e in effects)
+    assert question.deadline >= sim.now + 20.0 - 1e-6
+    assert _records(sim, "not_caught")[-1]["asking"] == "level"
+    assert _records(sim, "not_caught")[-1]["speech_seconds"] == 0.6
+    # the answer that follows is taken as before
+    assert _says(sim.hear("four", source=VOICE)) == [LOCATION_QUESTION]
+
+
+def test_one_question_is_asked_again_at_most_twice(shapes: LoadedRoutine) -> None:
+    sim = _in_hold(shapes)
+    sim.hear("that hurts", source=VOICE)
+    for _ in range(ASK_AGAIN_TIMES):
+        assert _says(sim.unclear()) == [f"{NOT_CAUGHT} {LEVEL_QUESTION}"]
+        sim.advance(2.0)
+    deadline = sim.engine.pain.question.deadline  # type: ignore[union-attr]
+    assert _says(sim.unclear()) == []
+    assert sim.engine.pain.question.deadline == deadline  # type: ignore[union-attr]
+    assert len(_records(sim, "not_caught")) == ASK_AGAIN_TIMES
+    # the timeout still decides in the end
+    sim.advance(25.0)
+    assert _records(sim, "pain_no_answer")
+
+
+def test_the_where_question_gets_its_own_two_repeats(shapes: LoadedRoutine) -> None:
+    sim = _in_hold(shapes)
+    sim.hear("that hurts", source=VOICE)
+    sim.unclear()
+    sim.unclear()
+    assert _says(sim.hear("four", source=VOICE)) == [LOCATION_QUESTION]
+    assert _says(sim.unclear()) == [f"{NOT_CAUGHT} {LOCATION_QUESTION}"]
+    assert [r["asking"] for r in _records(sim, "not_caught")] == ["level", "level", "location"]
+
+
+def test_unclear_words_with_no_question_open_change_nothing(shapes: LoadedRoutine) -> None:
+    sim = _in_hold(shapes)
+    before = sim.engine.next_deadline()
+    assert sim.unclear() == []
+    assert sim.engine.next_deadline() == before
+    assert not sim.engine.paused
+    assert not _records(sim, "not_caught")
+
+
+def test_the_stop_question_is_asked_again_once(shapes: LoadedRoutine) -> None:
+    sim = _in_hold(shapes)
+    sim.hear("stop", source=VOICE)
+    sim.advance(8.0)
+    assert _says(sim.unclear()) == [f"{NOT_CAUGHT} {STOP_QUESTION}"]
+    assert sim.engine.stop_deadline is not None
+    assert sim.engine.stop_deadline >= sim.now + STOP_CONFIRM_SECONDS - 1e-6
+    assert _says(sim.unclear()) == []
+    sim.hear("stop", source=VOICE)
+    assert sim.engine.finished
+
+
+def test_a_new_stop_question_may_be_asked_again_once_more(shapes: LoadedRoutine) -> None:
+    sim = _in_hold(shapes)
+    sim.hear("stop", source=VOICE)
+    sim.unclear()
+    sim.hear("resume", source=VOICE)
+    sim.run_until(lambda s: s.engine.phase is Phase.HOLD)
+    sim.hear("stop", source=VOICE)
+    assert _says(sim.unclear()) == [f"{NOT_CAUGHT} {STOP_QUESTION}"]
+
+
+def test_the_red_flag_question_keeps_its_own_rule(shapes: LoadedRoutine) -> None:
+    sim = _in_hold(shapes)
+    sim.hear("I can't feel my leg", source=VOICE)
+    check = sim.engine.red_flags.open
+    assert check is not None
+    deadline = check.deadline
+    assert _says(sim.unclear()) == []
+    assert sim.engine.red_flags.open is check
+    assert check.deadline == deadline
