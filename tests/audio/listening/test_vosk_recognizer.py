@@ -166,3 +166,19 @@ def test_context_switch_mid_stream_uses_the_new_grammar(ko_model: Any, cache: Pa
     assert [h.intent for h in heard] == [KO_PHRASES["다음"], KO_PHRASES["감사합니다"]]
     offset = len(first) / RATE_HZ  # times stay stream times across the switch
     assert abs(heard[1].start - (offset + spans2[0][0])) < 0.2
+
+
+def test_words_not_one_phrase_are_reported_as_unclear(ko_model: Any, cache: Path) -> None:
+    # two phrases in one breath are no command; one phrase alone is not unclear
+    said = [espeak("다음 정지", cache, voice="ko"), espeak("감사합니다", cache, voice="ko")]
+    audio, spans = stream(said, gap_seconds=1.2)
+    rec = VoskRecognizer(model_path=KO_PATH, model=ko_model, phrases=KO_PHRASES)
+    unclear: list[tuple[float, float, float]] = []
+    rec.set_on_unclear(lambda *span: unclear.append(span))
+    heard = run(rec, audio, 1600)
+    assert [h.intent for h in heard] == [KO_PHRASES["감사합니다"]]
+    assert len(unclear) == 1
+    start, end, seconds = unclear[0]
+    assert abs(start - spans[0][0]) < 0.3
+    assert abs(end - spans[0][1]) < 0.3
+    assert seconds == end - start

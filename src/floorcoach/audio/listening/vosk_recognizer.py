@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -99,6 +100,7 @@ class VoskRecognizer:
         if not self._tables:
             raise RecognizerError("no listening contexts given")
         self._recs: dict[ListenContext, Any] = {}
+        self._on_unclear: Callable[[float, float, float], None] | None = None
         first = next(iter(self._tables))
         self._context = context if context in self._tables else first
         self._wanted = self._context
@@ -122,6 +124,15 @@ class VoskRecognizer:
         if not usable:
             raise RecognizerError("none of the command phrases are in the Vosk model's vocabulary")
         return json.dumps(usable + ([UNK] if self.has_unk else []), ensure_ascii=False)
+
+    def set_on_unclear(self, on_unclear: Callable[[float, float, float], None] | None) -> None:
+        """Be told of words that could be a command and were not placed: (start, end, seconds
+        of speech), stream seconds (as SphinxRecognizer.set_on_unclear)."""
+        self._on_unclear = on_unclear
+
+    def _unclear(self, start: float, end: float) -> None:
+        if self._on_unclear is not None and end - start <= self.config.max_command_seconds:
+            self._on_unclear(start, end, end - start)
 
     @property
     def context(self) -> ListenContext:
@@ -213,16 +224,18 @@ class VoskRecognizer:
         text = " ".join(str(result.get("text", "")).split())
         if not text or not words:
             return []
+        offset = self._offset_samples / RATE_HZ
+        start = float(words[0]["start"]) + offset
+        end = float(words[-1]["end"]) + offset
         if UNK in text.split():
             _LOGGER.debug("rejected %r: other speech", text)
+            self._unclear(start, end)
             return []
         intent = self._tables[self._context].get(text)
         if intent is None:
             _LOGGER.debug("rejected %r: not one phrase", text)
+            self._unclear(start, end)
             return []
-        offset = self._offset_samples / RATE_HZ
-        start = float(words[0]["start"]) + offset
-        end = float(words[-1]["end"]) + offset
         if end - start > self.config.max_command_seconds:
             _LOGGER.debug("rejected %r: %.1f s is too long for a command", text, end - start)
             return []
@@ -231,6 +244,7 @@ class VoskRecognizer:
         need = self.config.safety_min_confidence if safety else self.config.min_confidence
         if confidence < need:
             _LOGGER.debug("rejected %r: confidence %.2f < %.2f", text, confidence, need)
+            self._unclear(start, end)
             return []
         if early == intent:
             return []  # already acted on from the partial result
