@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from floorcoach.content.catalog import LoadedRoutine
 from floorcoach.session.command_handlers import STOP_CONFIRM_SECONDS, STOP_QUESTION
+from floorcoach.session.engine import Engine
 from floorcoach.session.events import InputSource, Phase, Say, StopSpeech
 from floorcoach.session.pain_dialogue import (
     ASK_AGAIN_TIMES,
@@ -16,6 +17,7 @@ from floorcoach.session.pain_dialogue import (
     NOT_CAUGHT,
 )
 from floorcoach.session.simulate import Simulation
+from floorcoach.session.step_planning import FEELING_WAIT_SECONDS
 
 VOICE = InputSource.VOICE
 
@@ -117,3 +119,44 @@ def test_the_red_flag_question_keeps_its_own_rule(shapes: LoadedRoutine) -> None
     assert _says(sim.unclear()) == []
     assert sim.engine.red_flags.open is check
     assert check.deadline == deadline
+
+
+def _opening(loaded: LoadedRoutine, **options: object) -> Simulation:
+    return Simulation(loaded, engine=Engine(loaded, announce_duration=False, **options))
+
+
+def test_the_feeling_question_is_asked_again_once_with_its_whole_wait(
+    shapes: LoadedRoutine,
+) -> None:
+    asked: list[object] = []
+
+    def planner(feeling: object) -> tuple[LoadedRoutine, list[str]]:
+        asked.append(feeling)
+        return shapes, []
+
+    sim = _opening(shapes, ask_feeling=True, on_feeling=planner)
+    assert sim.run_until(lambda s: s.engine.waiting_for() == "feeling")
+    sim.advance(10.0)  # 2 s of the 12 s wait left
+    said = _says(sim.unclear())
+    assert said[0] == NOT_CAUGHT
+    assert "how did your back feel after last time?" in said[1]
+    assert sim.run_until(lambda s: s.engine.waiting_for() == "feeling")
+    wait_from = sim.now
+    assert _records(sim, "not_caught")[-1]["asking"] == "feeling"
+    assert _says(sim.unclear()) == []  # once only
+    sim.advance(FEELING_WAIT_SECONDS - 1.0)
+    assert sim.engine.waiting_for() == "feeling"  # the whole wait again
+    assert sim.now - wait_from < FEELING_WAIT_SECONDS
+    assert _says(sim.hear("better", source=VOICE))[0] == "Thanks. Better, noted."
+    assert [str(f) for f in asked] == ["better"]
+
+
+def test_the_offer_to_carry_on_is_asked_again_once(shapes: LoadedRoutine) -> None:
+    sim = _opening(shapes, resume_offer=1)
+    assert sim.run_until(lambda s: s.engine.waiting_for() == "resume_offer")
+    said = _says(sim.unclear())
+    assert said[0] == NOT_CAUGHT
+    assert said[1].startswith("Welcome back. Last time you stopped at")
+    assert sim.run_until(lambda s: s.engine.waiting_for() == "resume_offer")
+    assert _says(sim.unclear()) == []
+    assert _says(sim.hear("resume", source=VOICE))[0] == "Carrying on from Test lift."

@@ -28,7 +28,14 @@ from floorcoach.session.events import (
 )
 from floorcoach.session.pain_dialogue import NOT_CAUGHT
 from floorcoach.session.step_planning import rep_step, unit_steps, welcome_steps
-from floorcoach.session.steps import CallStep, Outcome, PauseReason, RunningStep, TimedStep
+from floorcoach.session.steps import (
+    CallStep,
+    Outcome,
+    PauseReason,
+    RunningStep,
+    SayStep,
+    TimedStep,
+)
 from floorcoach.session.summary import ExerciseRecord
 
 if TYPE_CHECKING:
@@ -60,6 +67,7 @@ class CommandHandlers:
         self._progress_text = progress_text
         self._by_voice = False
         self._stop_asked_again = False
+        self._opening_asked_again: set[str] = set()
         self.undo_snapshot: undo.Snapshot | None = None
         """The session before the last next / previous / restart heard by voice."""
 
@@ -109,7 +117,8 @@ class CommandHandlers:
             self._by_voice = False
 
     def on_unclear(self, event: Unclear) -> None:
-        """Words heard and not placed: ask the open question again (pain, "stop again?").
+        """Words heard and not placed: ask the open question again (pain, "stop again?", and
+        the opening questions: carry on from last time? how was your back?).
 
         Outside a question nothing happens: most such words are talk not meant for the
         player. The red-flag question keeps its own rule (yes, or silence for 8 s, ends the
@@ -126,6 +135,17 @@ class CommandHandlers:
             engine.stop_deadline = max(engine.stop_deadline, engine.now + STOP_CONFIRM_SECONDS)
             self._out.log("not_caught", asking="stop", speech_seconds=round(event.seconds, 2))
             self._out.respond(f"{NOT_CAUGHT} {STOP_QUESTION}")
+            return
+        waiting = engine.waiting_for()  # the opening questions: carry on? how was your back?
+        if waiting in ("resume_offer", "feeling") and waiting not in self._opening_asked_again:
+            self._opening_asked_again.add(waiting)
+            self._out.log("not_caught", asking=waiting, speech_seconds=round(event.seconds, 2))
+            self._out.respond(NOT_CAUGHT)
+            question = engine.steps[engine.step_index - 1]
+            assert isinstance(question, SayStep), question  # step_planning.opening_steps
+            engine.running = None
+            engine.step_index -= 1  # the question again, then its whole wait
+            engine.begin_step()
 
     def _on_stray_answer(self, intent: Intent) -> None:
         engine = self._engine
