@@ -357,3 +357,26 @@ def test_the_plan_for_today_names_the_exercises_as_they_will_be_played(
     run = sim.finish()
     assert "Today: test walk." in run.said()
     assert run.said().count("Welcome to Test R. A test routine.") == 2
+
+
+def test_the_welcome_promises_over_the_player_only_what_the_echo_gate_takes() -> None:
+    """By voice, while the player talks only the barge-in commands are taken: the welcome
+    must not promise "next" (or anything else) at any time."""
+    from floorcoach.audio.listening.self_voice import BARGE_IN
+    from floorcoach.commands import parse
+    from floorcoach.session.step_planning import welcome_steps
+    from floorcoach.session.steps import SayStep
+
+    loaded = load_routine(
+        Path(__file__).parents[1] / "fixtures" / "engine" / "all-shapes.yaml",
+        load_library(Path(__file__).parents[1] / "fixtures" / "engine" / "exercises.yaml"),
+    )
+    said = [s.text for s in welcome_steps(loaded, 0, []) if isinstance(s, SayStep)]
+    promise = next(text for text in said if "any time" in text)
+    anytime = promise.split("at any time")[0].removeprefix("Say ").replace(" or ", ", ")
+    named = [parse(word.strip()) for word in anytime.split(",") if word.strip()]
+    assert named, promise
+    assert all(intent is not None and intent.command in BARGE_IN for intent in named), promise
+    later = promise.split("at any time")[1]
+    assert "next" in later
+    assert "quiet" in later

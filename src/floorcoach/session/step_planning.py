@@ -79,7 +79,10 @@ def welcome_steps(
     steps.extend(SayStep(note, Phase.WELCOME) for note in routine.safety_notes)
     steps.append(
         SayStep(
-            "Say pause, next, or that hurts at any time. Say help to hear more.",
+            # true by voice too: over the player, only pause, stop, pain and red flags are
+            # taken (self_voice.EchoGate); other commands wait until it is quiet
+            "Say pause or that hurts at any time, even while I'm talking. "
+            "Say next, or help to hear more, when I'm quiet.",
             Phase.WELCOME,
         )
     )
