@@ -21,7 +21,7 @@ from floorcoach.audio.listening.command_head import (
     head_phrases,
     is_consequential,
 )
-from floorcoach.audio.listening.sphinx_config import SphinxConfig
+from floorcoach.audio.listening.sphinx_config import SphinxConfig, preset
 from floorcoach.audio.listening.sphinx_recognizer import SphinxRecognizer
 from floorcoach.commands import Intent, ListenContext, parse
 from floorcoach.errors import ModelNotFoundError
@@ -102,6 +102,25 @@ def test_the_pain_veto_can_be_set_back() -> None:
     """The `pain_veto` preset: the tenth session's rule, pain vetoed like pause."""
     assert HeadRule(pain_veto=0.999).decide(PAIN, {PAIN: 0.0003, HELP: 0.0002}) is None
     assert HeadRule(pain_veto=0.999).decide(PAIN, {PAIN: 0.003, HELP: 0.002}) == PAIN
+
+
+def test_stop_over_the_player_in_a_short_segment_is_not_vetoed() -> None:
+    """Torn by the echo canceller, "stop" over the player leaves the head sure it heard no
+    phrase; there the decoder's stop is taken with a tenth of the vote, and asked back."""
+    sure_not = {STOP: 0.0002, HELP: 0.0008}  # stop a fifth of the vote, p(no phrase) 0.999
+    assert HeadRule().decide(STOP, sure_not, speech_seconds=0.5, over_player=True) == STOP
+    assert HeadRule().decide(STOP, sure_not, speech_seconds=0.5) is None  # player silent
+    assert HeadRule().decide(STOP, sure_not, speech_seconds=1.5, over_player=True) is None
+    assert (
+        HeadRule().decide(STOP, {STOP: 0.00005, HELP: 0.00095}, 0.5, over_player=True) is None
+    )  # a twentieth of the vote
+
+
+def test_the_stop_veto_over_the_player_can_be_set_back() -> None:
+    """The `stop_vetoed_over_player` preset: the eleventh session's rule."""
+    rule = preset("stop_vetoed_over_player").head_rule
+    assert rule.decide(STOP, {STOP: 0.0002, HELP: 0.0008}, 0.5, over_player=True) is None
+    assert rule.decide(STOP, {STOP: 0.8, HELP: 0.1}, 0.5, over_player=True) == STOP
 
 
 def test_consequential_intents_are_the_ones_that_end_or_move_the_session() -> None:

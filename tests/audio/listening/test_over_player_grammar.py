@@ -118,3 +118,22 @@ def test_the_real_over_player_grammar_hears_barge_in_words_and_no_other_command(
         text, _ = recognizer._decode(audio, over)
         assert text not in spoken_table(COMMANDS) or text in table, (said, text)
         assert parse(said) != table.get(text), (said, text)
+
+
+class _SureNotHead:
+    """Stands in for the command head on a torn word: p = 0.999 that no phrase was said."""
+
+    def judge(self, samples: np.ndarray, allowed: set[str] | None = None) -> Verdict:
+        return Verdict("<other>", 0.999, {"<other>": 0.999, "stop": 0.0005, "pause": 0.0005})
+
+
+@pytest.mark.parametrize(("talking", "heard"), [(True, True), (False, False)])
+def test_stop_decoded_over_the_player_escapes_the_heads_veto(talking: bool, heard: bool) -> None:
+    recognizer = SphinxRecognizer()
+    recognizer._verifier = _SureNotHead()  # type: ignore[assignment]
+    recognizer._rescuer = None
+    recognizer._verified = set(ListenContext)
+    recognizer._decode = lambda samples, search: ("stop", 0.5)  # type: ignore[method-assign]
+    recognizer.set_player_talking(lambda start, end: talking)
+    result = recognizer.decode_segment(_segment())
+    assert (result is not None and result.intent == Intent(command=Command.STOP)) is heard

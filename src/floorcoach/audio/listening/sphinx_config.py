@@ -150,6 +150,9 @@ def preset(name: str) -> SphinxConfig:
         ),
         "pain_veto": SphinxConfig(head_rule=HeadRule(pain_veto=0.999), over_player_grammar=False),
         "whole_grammar_over_player": SphinxConfig(over_player_grammar=False),
+        "stop_vetoed_over_player": SphinxConfig(
+            head_rule=HeadRule(over_player_stop_share=0.7, over_player_stop_veto=0.99)
+        ),
         "head_only": SphinxConfig(
             verifier_only=True, verifier_rescues=False, head_rule=HeadRule(consequential_alone=0)
         ),

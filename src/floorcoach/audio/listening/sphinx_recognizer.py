@@ -453,7 +453,8 @@ class SphinxRecognizer:
                     segment, f"{decoder}verifier {verdict.phrase!r} p={verdict.probability:.2f}"
                 )
             return heard
-        chosen = c.head_rule.decide(decoded, by_intent, segment.speech_seconds)
+        over_player = search != self._search(context)
+        chosen = c.head_rule.decide(decoded, by_intent, segment.speech_seconds, over_player)
         if early:
             vote = sum(by_intent.values())
             if chosen is None or chosen != decoded or vote < c.early_vote:
