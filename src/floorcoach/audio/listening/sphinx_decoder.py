@@ -173,6 +173,7 @@ def build_decoder(
     absorb: bool,
     phone_loop: bool,
     over_player: dict[ListenContext, dict[str, Intent]] | None = None,
+    over_player_without: frozenset[str] = frozenset(),
 ) -> Any:
     """A decoder with a grammar search per context (`search_name`) and, with `phone_loop`,
     the free phone loop (`PHONE_LOOP_SEARCH`).
@@ -181,7 +182,7 @@ def build_decoder(
     so they are decoded and then ignored instead of forced onto one of this context's.
     `over_player` gives contexts a second search (`over_player_search_name`) holding only
     those of its phrases that count while the player talks; its alternatives are the same
-    others, but not the context's own phrases left out.
+    others, but not the context's own phrases left out, nor `over_player_without`.
     """
     try:
         from pocketsphinx import Decoder
@@ -217,6 +218,7 @@ def build_decoder(
         phrases = _in_order(table, order)
         elsewhere = [p for c, t in tables.items() if c != context for p in t]
         ignored = [p for p in elsewhere if p not in table] if absorb else []
+        ignored = [p for p in ignored if p not in over_player_without]
         jsgf, _ = grammar_for(phrases, known, list(dict.fromkeys(others + ignored)))
         decoder.add_jsgf_string(over_player_search_name(context), jsgf)
     if phone_loop:

@@ -85,6 +85,7 @@ class SphinxRecognizer:
             absorb=c.absorb,
             phone_loop=self._uses_phone_loop,
             over_player=self._over_player_tables,
+            over_player_without=c.over_player_without,
         )
         self._player_talking: Callable[[float, float], bool] | None = None
         self._on_unclear: Callable[[float, float, float], None] | None = None
