@@ -218,8 +218,8 @@ def build_decoder(
         phrases = _in_order(table, order)
         elsewhere = [p for c, t in tables.items() if c != context for p in t]
         ignored = [p for p in elsewhere if p not in table] if absorb else []
-        ignored = [p for p in ignored if p not in over_player_without]
-        jsgf, _ = grammar_for(phrases, known, list(dict.fromkeys(others + ignored)))
+        kept = [p for p in others + ignored if p not in over_player_without]
+        jsgf, _ = grammar_for(phrases, known, list(dict.fromkeys(kept)))
         decoder.add_jsgf_string(over_player_search_name(context), jsgf)
     if phone_loop:
         decoder.add_allphone_file(
