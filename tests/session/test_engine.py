@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from engine_effects import says as _says
 from floorcoach.commands import Command, Intent, Location, RedFlag
 from floorcoach.content.catalog import Catalog, LoadedRoutine, load_library, load_routine
 from floorcoach.session.counting import MIN_GAP_SECONDS, hold_countdown, spoken_minutes
@@ -27,10 +28,6 @@ from floorcoach.session.events import (
 from floorcoach.session.simulate import ScriptedLine, Simulation, dry_run
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "engine"
-
-
-def _says(effects: list) -> list[str]:
-    return [e.text for e in effects if isinstance(e, Say)]
 
 
 def _decisions(sim: Simulation) -> list[dict]:

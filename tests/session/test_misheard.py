@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from engine_effects import records as _records
+from engine_effects import says as _says
 from floorcoach.commands import (
     Command,
     Intent,
@@ -38,14 +40,6 @@ from floorcoach.session.simulate import Simulation
 from floorcoach.session.undo import UNDO_SECONDS
 
 VOICE = InputSource.VOICE
-
-
-def _says(effects: list) -> list[str]:
-    return [e.text for e in effects if isinstance(e, Say)]
-
-
-def _records(sim: Simulation, kind: str) -> list[dict]:
-    return [r for r in sim.result.records if r["kind"] == kind]
 
 
 def _at_hold(loaded: LoadedRoutine, exercise: str = "stretch", seconds: float = 0.0) -> Simulation:

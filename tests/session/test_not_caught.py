@@ -6,10 +6,12 @@ silence and be taken as moderate pain; a bystander's talk costs at most two repe
 
 from __future__ import annotations
 
+from engine_effects import records as _records
+from engine_effects import says as _says
 from floorcoach.content.catalog import LoadedRoutine
 from floorcoach.session.command_handlers import STOP_CONFIRM_SECONDS, STOP_QUESTION
 from floorcoach.session.engine import Engine
-from floorcoach.session.events import InputSource, Phase, Say, StopSpeech
+from floorcoach.session.events import InputSource, Phase, StopSpeech
 from floorcoach.session.pain_dialogue import (
     ASK_AGAIN_TIMES,
     LEVEL_QUESTION,
@@ -20,14 +22,6 @@ from floorcoach.session.simulate import Simulation
 from floorcoach.session.step_planning import FEELING_WAIT_SECONDS
 
 VOICE = InputSource.VOICE
-
-
-def _says(effects: list) -> list[str]:
-    return [e.text for e in effects if isinstance(e, Say)]
-
-
-def _records(sim: Simulation, kind: str) -> list[dict]:
-    return [r for r in sim.result.records if r["kind"] == kind]
 
 
 def _in_hold(loaded: LoadedRoutine) -> Simulation:

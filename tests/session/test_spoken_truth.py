@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from engine_effects import says as _says
 from floorcoach.content.catalog import LoadedRoutine, load_library, load_routine
-from floorcoach.session.events import CueKind, Phase, PlayCue, Say
+from floorcoach.session.events import CueKind, Phase, PlayCue
 from floorcoach.session.simulate import Simulation
 from floorcoach_cli import run
 
@@ -24,10 +25,6 @@ def _routine(tmp_path: Path, items: str, rest: int = 4) -> LoadedRoutine:
         f"rest_between_exercises_seconds: {rest}\nitems:\n{items}"
     )
     return load_routine(path, load_library(FIXTURES / "exercises.yaml"))
-
-
-def _says(effects: list) -> list[str]:
-    return [e.text for e in effects if isinstance(e, Say)]
 
 
 def _decisions(sim: Simulation) -> list[dict]:
