@@ -329,8 +329,7 @@ class PainDialogue:
         session = self._session
         session.pause(PauseReason.PAIN)
         self.followup = None
-        deadline = session.now + float(session.rules.answer_timeout_seconds or 20)
-        self.question = PainQuestion(level, location, deadline)
+        self.question = PainQuestion(level, location, self._answer_deadline())
         self._out.log("pain_reported", level=level, location=location)
         if level is not None and self._decides_at_once(level):
             self._decide()
@@ -381,19 +380,21 @@ class PainDialogue:
             return True
         return False
 
-    def ask_again(self, seconds: float) -> bool:
+    def ask_again(self, seconds: float) -> None:
         """Unclear words (`seconds` of speech) while a question is open: ask it again, and
-        give the full answer time from now. False when asked again enough already."""
+        give the full answer time from now (ASK_AGAIN_TIMES at most)."""
         question = self.question
         if question is None or question.asked_again >= ASK_AGAIN_TIMES:
-            return False
+            return
         question.asked_again += 1
-        session = self._session
-        answer_seconds = float(session.rules.answer_timeout_seconds or 20)
-        question.deadline = max(question.deadline, session.now + answer_seconds)
+        question.deadline = max(question.deadline, self._answer_deadline())
         self._out.log("not_caught", asking=question.asking, speech_seconds=round(seconds, 2))
         self._out.respond(f"{NOT_CAUGHT} {question.text}")
-        return True
+
+    def _answer_deadline(self) -> float:
+        """When a question asked now stops waiting (the routine's answer time, 20 s if none)."""
+        session = self._session
+        return session.now + float(session.rules.answer_timeout_seconds or 20)
 
     def check_deadline(self) -> None:
         """No answer in time: take it as moderate pain and go gently."""
@@ -476,9 +477,7 @@ class PainDialogue:
         assert question is not None
         question.asking = "location"
         question.asked_again = 0
-        question.deadline = self._session.now + float(
-            self._session.rules.answer_timeout_seconds or 20
-        )
+        question.deadline = self._answer_deadline()
         self._out.say(LOCATION_QUESTION, Priority.RESPONSE)
 
     def _decide(self) -> None:
