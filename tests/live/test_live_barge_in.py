@@ -27,8 +27,15 @@ SENTENCES = (
     "Slowly draw one knee up toward your chest, and hold it there with both hands.",
     "Breathe out as you bring it in, and keep the other foot resting on the floor.",
 )
-ECHO_REMOVED_FLOOR_DB = 15.0
-"""Measured 25-40 dB for WebRTC on this loopback (BENCHMARKS.md); well below, for a busy CI."""
+TYPICAL_REMOVED_FLOOR_DB = 25.0
+"""The issue's target, on the median 10 ms frame of echo: 38.6-39.8 dB in six runs here."""
+MOSTLY_REMOVED_DB = 20.0
+MOSTLY_SHARE = 0.75
+"""At least this share of the echo's frames has MOSTLY_REMOVED_DB removed: 87-100 % in six
+runs here. The energy over the whole span is printed, not asserted: WebRTC leaks 30-50 ms
+of echo at a sentence's onset in its first seconds now and then, and those few frames
+decide it (16-41 dB in the same six runs, 14.5 dB once on CI). A canceller that is off
+removes about 0 dB, the hand-written NLMS one 5-9 dB: both fail either floor."""
 WORD_AT_SECONDS = 9.0
 """The canceller has had 9 s of the player's voice to settle on."""
 NOISE_RMS = 10 ** (-60 / 20)
@@ -154,11 +161,21 @@ def test_pause_over_the_players_speech_is_heard_through_a_real_echo(
     after = (cleaned[span][: frames * 160].astype(np.float64).reshape(-1, 160) ** 2).mean(axis=1)
     echo = before > 100 * noise
     assert echo.sum() > 200, "too little echo to measure"
-    removed = 10 * np.log10(
+    overall = 10 * np.log10(
         (before[echo].mean() - noise) / max(after[echo].mean() - noise, noise / 10)
     )
-    print(f"echo removed {removed:.1f} dB; heard {[h.text for h in heard]}")
-    assert removed >= ECHO_REMOVED_FLOOR_DB, f"only {removed:.1f} dB of echo removed"
+    per_frame = 10 * np.log10(before[echo] / np.maximum(after[echo], noise / 10))
+    typical = float(np.median(per_frame))
+    mostly = float(np.mean(per_frame >= MOSTLY_REMOVED_DB))
+    print(
+        f"echo removed {overall:.1f} dB over the span, {typical:.1f} dB on the median frame, "
+        f"{MOSTLY_REMOVED_DB:.0f} dB or more on {100 * mostly:.0f} % of frames; "
+        f"heard {[h.text for h in heard]}"
+    )
+    assert typical >= TYPICAL_REMOVED_FLOOR_DB, f"only {typical:.1f} dB removed on the median frame"
+    assert mostly >= MOSTLY_SHARE, (
+        f"only {100 * mostly:.0f} % of the echo's frames had {MOSTLY_REMOVED_DB:.0f} dB removed"
+    )
     # the echo's delay was measured from the microphone itself (echo_delay.py): the loopback's
     # 60 ms plus the sound server's buffers
     tracker = listener.echo_delay
