@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from floorcoach.audio.listening.recognizer_factory import make_recognizer
 from floorcoach.audio.pcm import Pcm, read_wav, write_wav
@@ -110,11 +111,20 @@ class _PainAnswerer:
     """A user who says "that hurts" in the first hold, answers the question with words the
     recognizer cannot place, then, asked again, with "four" and "in my back"."""
 
-    def __init__(self, at: float) -> None:
+    LEAD_SECONDS = 0.6
+    """Silence before each line."""
+
+    def __init__(self, at: float, overlap: float | None = None) -> None:
+        """`overlap`: the unplaced words begin this long before the question ends."""
         self.voice = make_synthesizer("espeak", voice="en-us")
+        first_answer = (
+            (lambda sim: self._asked(sim, "How bad is it"))
+            if overlap is None
+            else (lambda sim: self._ending(sim, "How bad is it", overlap))
+        )
         self.lines = [
             ("that hurts", lambda sim: sim.now >= at),
-            ("purple elephant", lambda sim: self._asked(sim, "How bad is it")),
+            ("purple elephant", first_answer),
             ("four", lambda sim: self._asked(sim, "Sorry, I didn't catch that.")),
             ("in my back", lambda sim: self._asked(sim, "Is it in your back")),
         ]
@@ -129,22 +139,36 @@ class _PainAnswerer:
         )
         return silent and asked
 
+    def _ending(self, sim: Simulation, words: str, overlap: float) -> bool:
+        """The player is saying `words`, and words said now would begin `overlap` before
+        it ends."""
+        current = sim.speaker.current  # type: ignore[attr-defined]
+        return (
+            current is not None
+            and words in current.say.text
+            and current.end - sim.now <= self.LEAD_SECONDS + overlap
+        )
+
     def __call__(self, sim: Simulation) -> Pcm | None:
         if not self.lines or not self.lines[0][1](sim):
             return None
         text, _ = self.lines.pop(0)
-        self.said.append((sim.now + 0.6, text))
+        self.said.append((sim.now + self.LEAD_SECONDS, text))
         clip = self.voice.render(text)
-        lead = Pcm(np.zeros(round(0.6 * clip.rate_hz), np.int16), clip.rate_hz)
+        lead = Pcm(np.zeros(round(self.LEAD_SECONDS * clip.rate_hz), np.int16), clip.rate_hz)
         return Pcm(np.concatenate([lead.samples, clip.samples]), clip.rate_hz)
 
 
-def test_words_not_caught_get_the_pain_question_again_and_the_next_answer_counts() -> None:
+@pytest.mark.parametrize("overlap", [None, 0.3])
+def test_words_not_caught_get_the_pain_question_again_and_the_next_answer_counts(
+    overlap: float | None,
+) -> None:
     """Hands-free on the audio clock, with the real recognizer: an answer it cannot place
     gets "Sorry, I didn't catch that", the level question again, and the user's second
-    answer is taken (before, the player waited out the 20 s in silence)."""
+    answer is taken (before, the player waited out the 20 s in silence). Also when the
+    answer begins 0.3 s before the question ends, as eager answers do."""
     player = _player()
-    user = _PainAnswerer(_first_hold_start(player) + 1.5)
+    user = _PainAnswerer(_first_hold_start(player) + 1.5, overlap)
     loaded = Catalog.load().find("quick-test")
     result = run_on_audio_clock(
         loaded,

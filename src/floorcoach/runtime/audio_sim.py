@@ -124,7 +124,7 @@ def run_on_audio_clock(
     unclear: list[float] = []
 
     def on_unclear(start: float, end: float, speech_seconds: float) -> None:
-        if not gate.talking(start, end):  # as MicrophoneListener._unclear
+        if gate.users_unclear(start, end):  # as MicrophoneListener._unclear
             unclear.append(speech_seconds)
 
     report_unclear = getattr(recognizer, "set_on_unclear", None)

@@ -94,16 +94,28 @@ class _Unplaced:
         pass
 
 
-@pytest.mark.parametrize(("player_talks", "passed_on"), [(False, [0.5]), (True, [])])
-def test_the_listener_passes_on_unplaced_words_only_when_the_player_was_silent(
-    player_talks: bool, passed_on: list[float]
+@pytest.mark.parametrize(
+    ("player", "words", "passed_on"),
+    [
+        (None, (1.0, 1.5), [0.5]),  # the player silent
+        ((0.8, 1.6), (1.0, 1.5), []),  # within the player's speech
+        ((0.3, 1.0), (0.8, 1.5), []),  # past its end, but within the echo's tail and margin
+        ((0.3, 1.0), (0.8, 1.7), [0.5]),  # an answer begun over the question, running on
+        ((0.3, 2.0), (0.8, 1.7), []),  # the player still talking when the words end
+    ],
+)
+def test_the_listener_passes_on_unplaced_words_only_when_they_are_the_users(
+    player: tuple[float, float] | None, words: tuple[float, float], passed_on: list[float]
 ) -> None:
-    recognizer = _Unplaced((1.0, 1.5))
+    """Words over the player may be its echo or torn by the canceller: not asked again for.
+    Words that run on past the player's speech and its echo's tail (0.35 s) by 0.3 s are the
+    user's, as when someone starts answering a question before it ends."""
+    recognizer = _Unplaced(words)
     told: list[float] = []
     listener = MicrophoneListener(recognizer, on_unclear=told.append)  # type: ignore[arg-type]
     listener._first_block_at = 100.0
-    if player_talks:  # the player spoke from 0.8 s to 1.6 s of the stream
-        listener.note_player_speech(100.8, 101.6, "How bad is it, from 0 to 10?")
+    if player is not None:
+        listener.note_player_speech(100 + player[0], 100 + player[1], "How bad is it?")
     listener.process(np.zeros(320, np.int16))
     assert told == passed_on
 

@@ -184,12 +184,14 @@ class MicrophoneListener:
         return self.gate.talking(self._on_player_clock(t0 + start), self._on_player_clock(t0 + end))
 
     def _unclear(self, start: float, end: float, speech_seconds: float) -> None:
-        """Words the recognizer could not place, passed on unless the player was talking
-        then: its own echo, or the user's words torn by the canceller, are nothing to ask
-        again for."""
+        """Words the recognizer could not place, passed on when they are the user's
+        (`EchoGate.users_unclear`: not within the player's speech and its echo)."""
         if self.on_unclear is None:
             return
-        if self._player_talking(start, end):
+        t0 = self._first_block_at if self._first_block_at is not None else self._stream_t0
+        if not self.gate.users_unclear(
+            self._on_player_clock(t0 + start), self._on_player_clock(t0 + end)
+        ):
             _LOGGER.debug(
                 "unclear words at %.2f-%.2f s: over the player, not passed on", start, end
             )

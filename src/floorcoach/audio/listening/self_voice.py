@@ -48,6 +48,10 @@ LEARN_WINDOW_FRAMES: Final = 50
 DEFAULT_ECHO_RATIO: Final = 0.5
 """Echo energy / played energy assumed until measured: a speaker close to the microphone."""
 _MIN_REFERENCE_ENERGY: Final = 1e-6
+UNCLEAR_PAST_PLAYER_SECONDS: Final = 0.3
+"""Words the recognizer could not place that began over the player are still the user's when
+they run on this long past the player's speech and its echo's tail: an echo ends with its
+tail, and people often start answering a question before it ends."""
 
 
 class LevelTrack:
@@ -159,6 +163,16 @@ class EchoGate:
     def talking(self, start: float, end: float) -> bool:
         """Whether the player's speech overlaps this stretch (with the echo's tail)."""
         return bool(self._overlapping(start, end))
+
+    def users_unclear(self, start: float, end: float) -> bool:
+        """Whether unclear words (ones the recognizer could not place) are the user's, to be
+        asked again about: said while the player was silent, or running on past the player's
+        speech and its echo. Over the player they may be its own echo, or the user's words
+        torn by the canceller, which is nothing to ask again for."""
+        overlapping = self._overlapping(start, end)
+        if not overlapping:
+            return True
+        return end >= max(p.end for p in overlapping) + self._tail + UNCLEAR_PAST_PLAYER_SECONDS
 
     def _overlapping(self, start: float, end: float) -> list[PlayerSpeech]:
         return [p for p in self.speech() if start < p.end + self._tail and end > p.start]
