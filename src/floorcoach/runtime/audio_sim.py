@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from floorcoach.audio.listening.echo_canceller import DEFAULT_ECHO_CANCEL, make_echo_canceller
+from floorcoach.audio.listening.linear_look import attach_linear_look
 from floorcoach.audio.listening.recognizer import CommandRecognizer
 from floorcoach.audio.listening.self_voice import EchoGate, LevelTrack
 from floorcoach.audio.pcm import RATE_HZ, Pcm, float_to_int16
@@ -148,6 +149,7 @@ def run_on_audio_clock(
     heard_count = 0
     heard_samples = 0
     canceller = make_echo_canceller(echo_cancel) if echo_cancel != "none" else None
+    linear = attach_linear_look(recognizer, echo_cancel)  # as the microphone listener does
     last_recognized = last_learned = 0.0
     while True:
         t_end = (index + 1) * chunk / RATE_HZ
@@ -162,6 +164,8 @@ def run_on_audio_clock(
         if canceller is not None:
             # the player knows what it played: take that out before anyone listens
             played = _played_chunk(speaker.timeline, index * chunk, chunk)
+            if linear is not None:
+                linear.process(mic, played)
             mic = canceller.process(mic, played).astype(np.float32)
         if gate.mic is not None:
             gate.mic.add(heard_samples / RATE_HZ, mic, RATE_HZ)

@@ -32,6 +32,7 @@ from floorcoach.audio.listening.echo_canceller import (
     make_echo_canceller,
 )
 from floorcoach.audio.listening.echo_delay import EchoDelayTracker, fractional_fetch
+from floorcoach.audio.listening.linear_look import attach_linear_look
 from floorcoach.audio.listening.recognizer import CommandRecognizer, Heard
 from floorcoach.audio.listening.self_voice import EchoGate
 from floorcoach.audio.pcm import RATE_HZ, resample
@@ -120,6 +121,8 @@ class MicrophoneListener:
             if self._canceller is None:
                 self.echo_cancel = "nlms"
                 self._canceller = make_echo_canceller("nlms")
+        self._linear = attach_linear_look(recognizer, self.echo_cancel)
+        """The linear canceller beside WebRTC's, for the recognizer's second look."""
         self.echo_delay: EchoDelayTracker | None = (
             EchoDelayTracker() if self._canceller is not None and follow_echo_delay else None
         )
@@ -260,6 +263,8 @@ class MicrophoneListener:
             self._samples_done = 0
             if self.echo_delay is not None:  # a new timeline: the old line no longer applies
                 self.echo_delay = EchoDelayTracker()
+            if self._linear is not None:
+                self._linear.reset()
             self.recognizer.reset()
             _LOGGER.info("listening on %d %s at %d Hz", info.index, info.name, rate)
             return
@@ -333,7 +338,10 @@ class MicrophoneListener:
         if self._canceller is not None and self._reference is not None:
             # asked for a little early, so the echo always lags its reference (causal)
             played = self._played(start, samples)
-            cleaned = self._canceller.process(samples.astype(np.float32) / 32768.0, played)
+            mic = samples.astype(np.float32) / 32768.0
+            cleaned = self._canceller.process(mic, played)
+            if self._linear is not None:
+                self._linear.process(mic, played)
             samples = np.clip(np.round(cleaned * 32768.0), -32768, 32767).astype(np.int16)
         if self.gate.mic is not None:
             at = self._on_player_clock(start)

@@ -97,6 +97,26 @@ class SphinxConfig:
     from bystanders or the player's own voice; leaving out "well", "hmm" and "alright" too
     (138 at 0 dB) made a second "stop" a red flag ("foot drop") at -10 dB (twelfth session,
     BENCHMARKS.md)."""
+    second_look: bool = True
+    """A segment said over the player that is turned down is decided once more from the
+    linear canceller's output of the same stretch, where double-talk suppression has not torn
+    the user's word (linear_look.py; the listener runs that canceller only when this is on)."""
+    second_look_before_seconds: float = 0.2
+    """The second look starts this long before the segment's padding: WebRTC's suppressor
+    tears the start of a word said over the player, so the segment starts late. On the 0 dB
+    captures, before any filter below: 156 of 180 heard from the segment's own stretch, 161
+    from 0.2 s before, 146 from 0.4 s before (more of the player's echo); 132 with no second
+    look (thirteenth session)."""
+    second_look_kept_db: float = -9.0
+    """A second look only where WebRTC's output kept the segment's sound within this much of
+    the linear canceller's: where WebRTC took out nearly all that the linear one left, that
+    was the player's echo. On the 0 dB captures the users' words were -0.7 to -7.3 dB, and
+    the two commands heard in the player's echo -10.7 and -12.1 dB. Only pause, stop and pain
+    are taken from a second look (self_voice.BARGE_IN): a torn "stop" read again was once a
+    red flag ("foot drop")."""
+    second_look_max_speech_seconds: float = 1.5
+    """Only segments with at most this much speech: the commands taken over the player are
+    short, and longer talk over the player is more likely bystanders'."""
     verifier_only: bool = False
     """Let the verifier alone decide (no grammar decode): for the benchmark's comparison."""
     agree_probability: float = 0.2
@@ -161,6 +181,7 @@ def preset(name: str) -> SphinxConfig:
         "pain_veto": SphinxConfig(head_rule=HeadRule(pain_veto=0.999), over_player_grammar=False),
         "whole_grammar_over_player": SphinxConfig(over_player_grammar=False),
         "every_alternative_over_player": SphinxConfig(over_player_without=frozenset()),
+        "no_second_look": SphinxConfig(second_look=False),
         "stop_vetoed_over_player": SphinxConfig(
             head_rule=HeadRule(over_player_stop_share=0.7, over_player_stop_veto=0.99)
         ),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Final
 
 import numpy as np
@@ -41,11 +42,14 @@ from floorcoach.audio.listening.sphinx_decoder import (
     sounds_like_a_start,
 )
 from floorcoach.audio.listening.vad import EnergyVad, Segment, wiener_denoise
+from floorcoach.audio.pcm import RATE_HZ
 from floorcoach.commands import PHRASE_TABLE, Intent, ListenContext, spoken_table
 from floorcoach.errors import ModelNotFoundError, RecognizerError
 
 _LOGGER = logging.getLogger(__name__)
 
+SecondLook = Callable[[float, float], "tuple[float, npt.NDArray[np.int16]] | None"]
+"""(start, end) stream seconds -> (start, samples) of a second canceller's output, or None."""
 ENGINE: Final = "pocketsphinx"
 
 
@@ -89,6 +93,7 @@ class SphinxRecognizer:
         )
         self._player_talking: Callable[[float, float], bool] | None = None
         self._on_unclear: Callable[[float, float, float], None] | None = None
+        self._second_look: SecondLook | None = None
         self._context = ListenContext.COMMANDS
         self.set_context(context if context in self._tables else next(iter(self._tables)))
         self._early_heard: list[Heard] = []
@@ -188,6 +193,18 @@ class SphinxRecognizer:
         """
         self._player_talking = talking
 
+    @property
+    def wants_second_look(self) -> bool:
+        """Whether `set_second_look` is worth a listener's second canceller."""
+        return self.config.second_look
+
+    def set_second_look(self, fetch: SecondLook | None) -> None:
+        """Be given the stream as a canceller that does not tear words left it (linear_look.py):
+        `fetch(start, end)` returns (start, samples) of it, stream seconds, or None. A short
+        segment said over the player that is turned down is decoded once more from it
+        (`SphinxConfig.second_look`)."""
+        self._second_look = fetch
+
     def set_on_unclear(self, on_unclear: Callable[[float, float, float], None] | None) -> None:
         """Be told of words that could be a command and were not placed: (start, end, seconds
         of speech), stream seconds. The session asks an open question again on them; the
@@ -280,11 +297,39 @@ class SphinxRecognizer:
         out: list[Heard] = []
         for segment in segments:
             heard = self.decode_segment(segment)
+            if heard is None:
+                heard = self._look_again(segment)
             if heard is not None:
                 out.append(heard)
             elif self._on_unclear is not None and self._could_be_words(segment):
                 self._on_unclear(segment.start_seconds, segment.end_seconds, segment.speech_seconds)
         return out
+
+    def _look_again(self, segment: Segment) -> Heard | None:
+        """A short segment said over the player and turned down, decided once more from the
+        second canceller's output of the same stretch (`set_second_look`)."""
+        c = self.config
+        fetch, talking = self._second_look, self._player_talking
+        if not c.second_look or fetch is None or talking is None:
+            return None
+        if segment.overlong or segment.speech_seconds > c.second_look_max_speech_seconds:
+            return None
+        if not talking(segment.start_seconds, segment.end_seconds):
+            return None
+        start = segment.padded_start_seconds
+        found = fetch(start - c.second_look_before_seconds, start + len(segment.samples) / RATE_HZ)
+        if found is None:
+            return None
+        begins, samples = found
+        kept = float(np.mean(segment.samples.astype(np.float64) ** 2)) + 1.0
+        linear = float(np.mean(samples.astype(np.float64) ** 2)) + 1.0
+        if 10 * math.log10(kept / linear) < c.second_look_kept_db:
+            return None  # what the linear canceller left there is the player's echo
+        heard = self.decode_segment(replace(segment, samples=samples, padded_start_seconds=begins))
+        if heard is None or heard.intent.command not in BARGE_IN:
+            return None
+        _LOGGER.debug("%r heard on a second look at %.2f s", heard.text, segment.start_seconds)
+        return heard
 
     def _could_be_words(self, segment: Segment) -> bool:
         """Whether a segment turned down is as long as an answer: not a click, not talk."""

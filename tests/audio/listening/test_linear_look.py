@@ -1,0 +1,157 @@
+"""The second look: a word said over the player and turned down is read again from the linear
+canceller's output, where WebRTC's double-talk suppression has not torn it (linear_look.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from floorcoach.audio.listening.linear_look import LinearLook, attach_linear_look
+from floorcoach.audio.listening.recognizer import Heard
+from floorcoach.audio.listening.sphinx_config import SphinxConfig, preset
+from floorcoach.audio.listening.sphinx_recognizer import SphinxRecognizer
+from floorcoach.audio.listening.vad import Segment
+from floorcoach.commands import Command, Intent, RedFlag
+
+RATE = 16000
+
+
+def _feed(look: LinearLook, mic: np.ndarray, reference: np.ndarray, chunk: int = 320) -> None:
+    for i in range(0, len(mic), chunk):
+        look.process(mic[i : i + chunk], reference[i : i + chunk])
+
+
+def test_the_kept_output_is_fetched_by_stream_time() -> None:
+    """With nothing played the linear canceller passes the microphone through: what is
+    fetched for a stretch is exactly the microphone's samples of that stretch."""
+    rng = np.random.default_rng(1)
+    mic = rng.normal(0, 0.05, 3 * RATE).astype(np.float32)
+    look = LinearLook()
+    _feed(look, mic, np.zeros_like(mic))
+    found = look.fetch(1.0, 1.5)
+    assert found is not None
+    begins, samples = found
+    assert begins == 1.0
+    expected = np.clip(np.round(mic[RATE : RATE + RATE // 2] * 32768), -32768, 32767)
+    np.testing.assert_array_equal(samples, expected.astype(np.int16))
+
+
+def test_only_what_is_kept_and_produced_is_fetched() -> None:
+    look = LinearLook(keep_seconds=1.0)
+    mic = np.full(3 * RATE, 0.1, dtype=np.float32)
+    _feed(look, mic, np.zeros_like(mic))
+    produced = look._done / RATE
+    assert look.fetch(0.5, 1.5) is None  # gone: more than a second ago
+    found = look.fetch(produced - 1.5, produced + 1.0)  # cut to the kept second
+    assert found is not None
+    assert found[0] == pytest.approx(produced - 1.0)
+    assert len(found[1]) == RATE
+    assert look.fetch(produced, produced + 1.0) is None  # not produced yet
+    look.reset()
+    assert look.fetch(0.0, 1.0) is None
+
+
+def test_the_linear_output_takes_out_some_echo_and_keeps_the_word() -> None:
+    """The point of the second look: the echo is lower and the word as it was."""
+    rng = np.random.default_rng(2)
+    played = rng.normal(0, 0.1, 12 * RATE).astype(np.float32)
+    echo = np.zeros_like(played)
+    echo[960:] = 0.8 * played[:-960]  # 60 ms, -2 dB
+    word = np.zeros_like(played)
+    word[10 * RATE : 10 * RATE + 8000] = rng.normal(0, 0.1, 8000)
+    look = LinearLook(keep_seconds=12.0)
+    _feed(look, echo + word, played)
+    found = look.fetch(8.0, 12.0)
+    assert found is not None
+    out = found[1].astype(np.float64) / 32768
+    echo_before = np.mean(echo[8 * RATE : 10 * RATE] ** 2)
+    echo_after = np.mean(out[: 2 * RATE] ** 2) + 1e-12
+    assert 10 * np.log10(echo_before / echo_after) >= 10.0
+    word_after = np.mean(out[2 * RATE : 2 * RATE + 8000] ** 2)
+    assert word_after >= 0.8 * np.mean(word[10 * RATE : 10 * RATE + 8000] ** 2)
+
+
+class _WantsLook:
+    wants_second_look = True
+
+    def __init__(self) -> None:
+        self.fetch = None
+
+    def set_second_look(self, fetch) -> None:  # type: ignore[no-untyped-def]
+        self.fetch = fetch
+
+
+def test_only_a_recognizer_that_looks_again_behind_webrtc_gets_a_linear_look() -> None:
+    recognizer = _WantsLook()
+    assert attach_linear_look(recognizer, "nlms") is None
+    assert attach_linear_look(recognizer, "none") is None
+    assert recognizer.fetch is None
+    look = attach_linear_look(recognizer, "webrtc")
+    assert look is not None
+    assert recognizer.fetch == look.fetch
+    assert attach_linear_look(object(), "webrtc") is None
+    assert not SphinxRecognizer(preset("no_second_look")).wants_second_look
+    assert SphinxRecognizer().wants_second_look
+
+
+TORN = 600
+"""WebRTC's output in the stand-in segment: a word torn, 4.4 dB under the linear output."""
+WHOLE = 1000
+"""The linear canceller's output of the same stretch: the word whole."""
+
+
+class _Reader(SphinxRecognizer):
+    """Hears the stand-in word only in the linear output, as `heard_as`."""
+
+    heard_as = Intent(command=Command.STOP)
+
+    def decode_segment(self, segment: Segment, early: bool = False) -> Heard | None:
+        self.looked.append(int(segment.samples[0]))
+        if int(segment.samples[0]) != WHOLE:
+            return None
+        return Heard(self.heard_as, "stop", segment.start_seconds, segment.end_seconds, 1.0, "t")
+
+
+def _reader(config: SphinxConfig | None = None, talking: bool = True) -> _Reader:
+    reader = _Reader(config)
+    reader.looked = []  # type: ignore[attr-defined]
+    reader.set_player_talking(lambda start, end: talking)
+    reader.set_second_look(
+        lambda start, end: (start, np.full(round((end - start) * RATE), WHOLE, np.int16))
+    )
+    return reader
+
+
+def _segment(speech_seconds: float = 0.4, level: int = TORN) -> Segment:
+    return Segment(10.0, 10.0 + speech_seconds, 9.8, np.full(16000, level, np.int16), False, -60)
+
+
+def test_a_torn_word_over_the_player_is_heard_on_a_second_look() -> None:
+    reader = _reader()
+    heard = reader._decode_all([_segment()])
+    assert [h.intent for h in heard] == [Intent(command=Command.STOP)]
+    assert reader.looked == [TORN, WHOLE]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("why", "reader", "segment"),
+    [
+        ("the player was silent", _reader(talking=False), _segment()),
+        ("turned off", _reader(preset("no_second_look")), _segment()),
+        ("longer than a command said over the player", _reader(), _segment(2.0)),
+        # WebRTC kept the stretch 9.5 dB under the linear output: that was the echo
+        ("WebRTC took out what the linear one left", _reader(), _segment(level=WHOLE // 3)),
+    ],
+)
+def test_no_second_look(why: str, reader: _Reader, segment: Segment) -> None:
+    assert reader._decode_all([segment]) == [], why
+    assert reader.looked == [segment.samples[0]], why  # type: ignore[attr-defined]
+
+
+def test_a_second_look_takes_only_pause_stop_and_pain() -> None:
+    """A torn "stop" read again was once heard as a red flag ("foot drop")."""
+    reader = _reader()
+    reader.heard_as = Intent(red_flag=RedFlag.FOOT_WEAKNESS)
+    assert reader._decode_all([_segment()]) == []
+    reader.heard_as = Intent(command=Command.PAUSE)
+    assert len(reader._decode_all([_segment()])) == 1
