@@ -90,9 +90,9 @@ class EchoCanceller:
         self._prev_ref = ref
         self._spectra = np.roll(self._spectra, 1, axis=0)
         self._spectra[0] = spectrum
-        out = mic - self._filter(self._foreground)
         if not np.any(self._spectra):
-            return out  # nothing played lately: nothing to cancel or learn
+            return mic.copy()  # nothing played lately: nothing to cancel or learn
+        out = mic - self._filter(self._foreground)
         background_error = mic - self._filter(self._background)
         smoothing = 0.8
         self._fg_energy = smoothing * self._fg_energy + float(np.sum(out**2))
