@@ -76,7 +76,8 @@ def test_a_segment_over_the_player_is_decoded_with_the_barge_in_grammar() -> Non
     # the head is asked about the same phrases as the decoder
     head = recognizer._verifier
     assert isinstance(head, _AgreeingHead)
-    assert head.allowed[-1] == set(over_player_table(spoken_table(COMMANDS)))
+    without = SphinxConfig().over_player_without
+    assert head.allowed[-1] == set(over_player_table(spoken_table(COMMANDS), without))
 
 
 @pytest.mark.parametrize("talking", [False, None])
@@ -155,3 +156,23 @@ def test_where_torn_barge_in_words_went_is_no_alternative_over_the_player(
     if word == "four":
         answer, _ = SphinxRecognizer()._decode(audio, search_name(ListenContext.PAIN_LEVEL))
         assert answer == "four"
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+def test_foot_drop_counts_with_the_player_silent_and_not_over_it(tmp_path: Path) -> None:
+    """Over the player, torn "stop" went to "foot drop" (a red flag); the other foot phrases
+    still count there, and "foot drop" counts whenever the player is silent."""
+    table = over_player_table(spoken_table(COMMANDS), SphinxConfig().over_player_without)
+    assert "foot drop" not in table
+    foot = parse("foot drop")
+    assert {p for p, i in table.items() if i == foot} >= {"i cannot lift my foot"}
+    audio, _ = stream([espeak("foot drop", tmp_path)], gap_seconds=0.3)
+    recognizer = SphinxRecognizer()
+    over, _ = recognizer._decode(audio, over_player_search_name(COMMANDS))
+    assert over != "foot drop"
+    silent, _ = recognizer._decode(audio, search_name(COMMANDS))
+    assert silent == "foot drop"
+    kept, _ = SphinxRecognizer(preset("every_alternative_over_player"))._decode(
+        audio, over_player_search_name(COMMANDS)
+    )
+    assert kept == "foot drop"

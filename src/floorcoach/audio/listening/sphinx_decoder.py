@@ -182,7 +182,8 @@ def build_decoder(
     so they are decoded and then ignored instead of forced onto one of this context's.
     `over_player` gives contexts a second search (`over_player_search_name`) holding only
     those of its phrases that count while the player talks; its alternatives are the same
-    others, but not the context's own phrases left out, nor `over_player_without`.
+    others, but not the context's own phrases left out, nor `over_player_without` (which the
+    caller also leaves out of the over-player tables).
     """
     try:
         from pocketsphinx import Decoder

@@ -81,7 +81,9 @@ class SphinxRecognizer:
         """Per context, the phrases that count while the player talks (only commands')."""
         if c.over_player_grammar and ListenContext.COMMANDS in self._tables:
             table = self._tables[ListenContext.COMMANDS]
-            self._over_player_tables[ListenContext.COMMANDS] = over_player_table(table)
+            self._over_player_tables[ListenContext.COMMANDS] = over_player_table(
+                table, c.over_player_without
+            )
         self._decoder = build_decoder(
             self._tables,
             bestpath=c.bestpath,
@@ -576,8 +578,15 @@ class SphinxRecognizer:
         return decode(self._decoder, samples, search)
 
 
-def over_player_table(table: dict[str, Intent]) -> dict[str, Intent]:
+def over_player_table(
+    table: dict[str, Intent], without: frozenset[str] = frozenset()
+) -> dict[str, Intent]:
     """The phrases of a table that the echo gate takes while the player talks: pause, stop,
-    pain, resume (when clearly the user's) and red flags (self_voice.BARGE_IN)."""
+    pain, resume (when clearly the user's) and red flags (self_voice.BARGE_IN), except those
+    left out (`SphinxConfig.over_player_without`)."""
     counts = BARGE_IN | CLEAR_BARGE_IN
-    return {p: i for p, i in table.items() if i.command in counts or i.red_flag is not None}
+    return {
+        p: i
+        for p, i in table.items()
+        if (i.command in counts or i.red_flag is not None) and p not in without
+    }
