@@ -180,21 +180,26 @@ class MicrophoneListener:
         """Tell the listener the player speaks `text` in this interval (time.monotonic())."""
         self.gate.note(start_monotonic, end_monotonic, text)
 
+    def _sample_zero_at(self) -> float:
+        """When sample 0 of the stream was heard: sample time starts with the first block
+        delivered, which a sound server may hold back for a second or two after the start."""
+        return self._first_block_at if self._first_block_at is not None else self._stream_t0
+
+    def _on_gate_clock(self, stream_seconds: float) -> float:
+        """A time of the recognizer's stream as the echo gate must see it."""
+        return self._on_player_clock(self._sample_zero_at() + stream_seconds)
+
     def _player_talking(self, start: float, end: float) -> bool:
         """Whether the player was talking during this stretch of the recognizer's stream
         (seconds since its start): asked by the recognizer for each segment it decodes."""
-        t0 = self._first_block_at if self._first_block_at is not None else self._stream_t0
-        return self.gate.talking(self._on_player_clock(t0 + start), self._on_player_clock(t0 + end))
+        return self.gate.talking(self._on_gate_clock(start), self._on_gate_clock(end))
 
     def _unclear(self, start: float, end: float, speech_seconds: float) -> None:
         """Words the recognizer could not place, passed on when they are the user's
         (`EchoGate.users_unclear`: not within the player's speech and its echo)."""
         if self.on_unclear is None:
             return
-        t0 = self._first_block_at if self._first_block_at is not None else self._stream_t0
-        if not self.gate.users_unclear(
-            self._on_player_clock(t0 + start), self._on_player_clock(t0 + end)
-        ):
+        if not self.gate.users_unclear(self._on_gate_clock(start), self._on_gate_clock(end)):
             _LOGGER.debug(
                 "unclear words at %.2f-%.2f s: over the player, not passed on", start, end
             )
@@ -206,11 +211,8 @@ class MicrophoneListener:
             _LOGGER.exception("on_unclear callback failed")
 
     def _is_player_echo(self, heard: Heard) -> bool:
-        # Sample time starts with the first block delivered, which a sound server may hold
-        # back for a second or two after the stream starts.
-        t0 = self._first_block_at if self._first_block_at is not None else self._stream_t0
-        start = self._on_player_clock(t0 + heard.start)
-        end = self._on_player_clock(t0 + heard.end)
+        start = self._on_gate_clock(heard.start)
+        end = self._on_gate_clock(heard.end)
         context = getattr(self.recognizer, "context", "commands")
         reason = self.gate.verdict(
             start,
@@ -332,7 +334,7 @@ class MicrophoneListener:
             samples = resample(samples, self.device_rate_hz, RATE_HZ)
         if self._wav is not None:
             self._wav.writeframes(samples.astype("<i2").tobytes())
-        t0 = self._first_block_at if self._first_block_at is not None else self._stream_t0
+        t0 = self._sample_zero_at()
         start = t0 + self._samples_done / RATE_HZ
         arrived = len(samples)
         if self._canceller is not None and self._reference is not None:
