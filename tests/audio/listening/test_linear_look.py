@@ -105,6 +105,11 @@ class _Reader(SphinxRecognizer):
 
     heard_as = Intent(command=Command.STOP)
 
+    def __init__(self, config: SphinxConfig | None = None) -> None:
+        super().__init__(config)
+        self.looked: list[int] = []
+        """The first sample of each segment decided: which canceller's output it was."""
+
     def decode_segment(self, segment: Segment, early: bool = False) -> Heard | None:
         self.looked.append(int(segment.samples[0]))
         if int(segment.samples[0]) != WHOLE:
@@ -114,7 +119,6 @@ class _Reader(SphinxRecognizer):
 
 def _reader(config: SphinxConfig | None = None, talking: bool = True) -> _Reader:
     reader = _Reader(config)
-    reader.looked = []  # type: ignore[attr-defined]
     reader.set_player_talking(lambda start, end: talking)
     reader.set_second_look(
         lambda start, end: (start, np.full(round((end - start) * RATE), WHOLE, np.int16))
@@ -130,7 +134,7 @@ def test_a_torn_word_over_the_player_is_heard_on_a_second_look() -> None:
     reader = _reader()
     heard = reader._decode_all([_segment()])
     assert [h.intent for h in heard] == [Intent(command=Command.STOP)]
-    assert reader.looked == [TORN, WHOLE]  # type: ignore[attr-defined]
+    assert reader.looked == [TORN, WHOLE]
 
 
 @pytest.mark.parametrize(
@@ -145,7 +149,7 @@ def test_a_torn_word_over_the_player_is_heard_on_a_second_look() -> None:
 )
 def test_no_second_look(why: str, reader: _Reader, segment: Segment) -> None:
     assert reader._decode_all([segment]) == [], why
-    assert reader.looked == [segment.samples[0]], why  # type: ignore[attr-defined]
+    assert reader.looked == [segment.samples[0]], why
 
 
 def test_a_second_look_takes_only_pause_stop_and_pain() -> None:
