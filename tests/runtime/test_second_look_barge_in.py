@@ -20,6 +20,7 @@ from floorcoach.audio.speaking.speech_cache import CachedSynthesizer, SpeechCach
 from floorcoach.audio.speaking.synth import make_synthesizer
 from floorcoach.content.catalog import Catalog
 from floorcoach.runtime.audio_sim import run_on_audio_clock
+from floorcoach.session.simulate import Simulation
 
 ECHO_GAIN = 1.5
 ECHO_DELAY_SECONDS = 0.12
@@ -52,3 +53,66 @@ def test_commands_said_over_a_loud_echo_are_heard_with_the_second_look() -> None
     said_before, heard_before = _barge_in(preset("no_second_look"))
     assert said_before >= 15
     assert said_before - heard_before >= 3, (said_before, heard_before)
+
+
+class _EagerAnswerer:
+    """Says "that hurts" in the first hold, then answers "how bad?" beginning `overlap`
+    seconds before the question ends, then "in my back" when asked where."""
+
+    def __init__(self, at: float, answer: str, overlap: float) -> None:
+        self.voice = CachedSynthesizer(make_synthesizer("espeak", voice="en-us"), SpeechCache())
+        self.at, self.answer, self.overlap = at, answer, overlap
+        self.lines = ["that hurts", answer, "in my back"]
+
+    def _due(self, sim: Simulation) -> bool:
+        line = self.lines[0]
+        current = sim.speaker.current  # type: ignore[attr-defined]
+        if line == "that hurts":
+            return sim.now >= self.at
+        if line == self.answer:
+            return (
+                current is not None
+                and "How bad" in current.say.text
+                and current.end - sim.now <= self.overlap
+            )
+        asked = any(r["kind"] == "say" and "back, or" in r["text"] for r in sim.result.records)
+        return asked and current is None and not sim.speaker.queue  # type: ignore[attr-defined]
+
+    def __call__(self, sim: Simulation) -> Pcm | None:
+        if not self.lines or not self._due(sim):
+            return None
+        return self.voice.render(self.lines.pop(0))
+
+
+def _first_hold(player: CachedSynthesizer) -> float:
+    loaded = Catalog.load().find("quick-test")
+    sim = Simulation(
+        loaded, announce_duration=True, duration=lambda text, _rate: player.render(text).seconds
+    )
+    sim.run_until(lambda s: any(r.get("cue") == "start" for r in s.result.records))
+    return sim.now
+
+
+@pytest.mark.slow(seconds=8)
+@pytest.mark.parametrize(
+    ("config", "heard"), [(SphinxConfig(), True), (preset("no_second_look"), False)]
+)
+def test_an_answer_begun_before_the_question_ends_is_heard_over_a_loud_echo(
+    config: SphinxConfig, heard: bool
+) -> None:
+    """People answer "how bad is it?" before it ends; over an echo as loud as the player,
+    WebRTC tears the start of the answer, and the second look reads it whole."""
+    player = CachedSynthesizer(make_synthesizer("pyttsx3"), SpeechCache())
+    user = _EagerAnswerer(_first_hold(player) + 1.5, "seven", overlap=0.6)
+    result = run_on_audio_clock(
+        Catalog.load().find("quick-test"),
+        player,
+        Pcm(np.zeros(0, np.int16)),
+        SphinxRecognizer(config),
+        agent=user,
+        echo_gain=1.0,
+        echo_delay_seconds=ECHO_DELAY_SECONDS,
+        echo_cancel="webrtc",
+    )
+    numbers = [r["command"] for r in result.records if r["kind"] == "heard" and r["command"] == "7"]
+    assert bool(numbers) is heard

@@ -11,7 +11,7 @@ from floorcoach.audio.listening.recognizer import Heard
 from floorcoach.audio.listening.sphinx_config import SphinxConfig, preset
 from floorcoach.audio.listening.sphinx_recognizer import SphinxRecognizer
 from floorcoach.audio.listening.vad import Segment
-from floorcoach.commands import Command, Intent, RedFlag
+from floorcoach.commands import Command, Intent, Location, RedFlag
 
 RATE = 16000
 
@@ -152,10 +152,18 @@ def test_no_second_look(why: str, reader: _Reader, segment: Segment) -> None:
     assert reader.looked == [segment.samples[0]], why
 
 
-def test_a_second_look_takes_only_pause_stop_and_pain() -> None:
-    """A torn "stop" read again was once heard as a red flag ("foot drop")."""
+@pytest.mark.parametrize(
+    ("intent", "taken"),
+    [
+        (Intent(command=Command.PAUSE), True),
+        (Intent(command=Command.PAIN), True),
+        (Intent(number=7), True),  # an answer begun before its question ended
+        (Intent(location=Location.LEG), True),
+        (Intent(red_flag=RedFlag.FOOT_WEAKNESS), False),  # where a torn "stop" once went
+        (Intent(command=Command.NEXT), False),
+    ],
+)
+def test_a_second_look_takes_pause_stop_pain_and_answers(intent: Intent, taken: bool) -> None:
     reader = _reader()
-    reader.heard_as = Intent(red_flag=RedFlag.FOOT_WEAKNESS)
-    assert reader._decode_all([_segment()]) == []
-    reader.heard_as = Intent(command=Command.PAUSE)
-    assert len(reader._decode_all([_segment()])) == 1
+    reader.heard_as = intent
+    assert len(reader._decode_all([_segment()])) == int(taken)
