@@ -16,6 +16,7 @@ from floorcoach.content.catalog import Catalog
 from floorcoach.runtime.audio_sim import run_on_audio_clock
 from floorcoach.session.simulate import Simulation
 from floorcoach_cli import run
+from session_timeline import first_hold_start
 
 
 def _player() -> CachedSynthesizer:
@@ -33,20 +34,11 @@ def test_the_player_never_obeys_its_own_voice() -> None:
     assert not [r for r in result.records if r["kind"] == "heard"]
 
 
-def _first_hold_start(player: CachedSynthesizer) -> float:
-    loaded = Catalog.load().find("quick-test")
-    sim = Simulation(
-        loaded, announce_duration=True, duration=lambda text, _rate: player.render(text).seconds
-    )
-    sim.run_until(lambda s: any(r.get("cue") == "start" for r in s.result.records))
-    return sim.now
-
-
 def test_mic_wav_simulation_hears_the_user_and_writes_what_the_player_said(
     tmp_path: Path,
 ) -> None:
     player = _player()
-    at = _first_hold_start(player) + 1.5
+    at = first_hold_start(player) + 1.5
     words = make_synthesizer("espeak", voice="en-us").render("that hurts")
     samples = np.zeros(round((at + 3) * 16000), dtype=np.int16)
     samples[round(at * 16000) : round(at * 16000) + len(words.samples)] = words.samples
@@ -168,7 +160,7 @@ def test_words_not_caught_get_the_pain_question_again_and_the_next_answer_counts
     answer is taken (before, the player waited out the 20 s in silence). Also when the
     answer begins 0.3 s before the question ends, as eager answers do."""
     player = _player()
-    user = _PainAnswerer(_first_hold_start(player) + 1.5, overlap)
+    user = _PainAnswerer(first_hold_start(player) + 1.5, overlap)
     loaded = Catalog.load().find("quick-test")
     result = run_on_audio_clock(
         loaded,

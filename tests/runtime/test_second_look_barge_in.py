@@ -22,6 +22,7 @@ from floorcoach.audio.speaking.synth import make_synthesizer
 from floorcoach.content.catalog import Catalog
 from floorcoach.runtime.audio_sim import run_on_audio_clock
 from floorcoach.session.simulate import Simulation
+from session_timeline import first_hold_start
 
 ECHO_GAIN = 1.5
 ECHO_DELAY_SECONDS = 0.12
@@ -85,15 +86,6 @@ class _EagerAnswerer:
         return self.voice.render(self.lines.pop(0))
 
 
-def _first_hold(player: CachedSynthesizer) -> float:
-    loaded = Catalog.load().find("quick-test")
-    sim = Simulation(
-        loaded, announce_duration=True, duration=lambda text, _rate: player.render(text).seconds
-    )
-    sim.run_until(lambda s: any(r.get("cue") == "start" for r in s.result.records))
-    return sim.now
-
-
 @pytest.mark.slow(seconds=8)
 @pytest.mark.parametrize(
     ("config", "heard"), [(SphinxConfig(), True), (preset("no_second_look"), False)]
@@ -104,7 +96,7 @@ def test_an_answer_begun_before_the_question_ends_is_heard_over_a_loud_echo(
     """People answer "how bad is it?" before it ends; over an echo as loud as the player,
     WebRTC tears the start of the answer, and the second look reads it whole."""
     player = CachedSynthesizer(make_synthesizer("pyttsx3"), SpeechCache())
-    user = _EagerAnswerer(_first_hold(player) + 1.5, "seven", overlap=0.6)
+    user = _EagerAnswerer(first_hold_start(player) + 1.5, "seven", overlap=0.6)
     result = run_on_audio_clock(
         Catalog.load().find("quick-test"),
         player,
