@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 
 import pytest
@@ -9,14 +10,13 @@ import pytest
 from virtual_audio import VirtualAudio, VirtualAudioError, missing_tools
 
 
-@pytest.fixture(scope="session")
-def virtual_audio() -> Iterator[VirtualAudio]:
-    """A PulseAudio daemon with virtual mic ``vmic`` and speaker ``vspeaker``, per session.
+class VirtualAudioRestarted(UserWarning):
+    """The shared virtual sound server had died and was started again before a test."""
 
-    Sets PULSE_SERVER/XDG_RUNTIME_DIR in os.environ while it runs; import sounddevice after
-    requesting it (an earlier import is re-initialized). Fails, never skips, without
-    PulseAudio: scripts/test installs it.
-    """
+
+@pytest.fixture(scope="session")
+def _virtual_audio_server() -> Iterator[VirtualAudio]:
+    """One PulseAudio daemon per test process (see `virtual_audio`)."""
     missing = missing_tools()
     if missing:
         pytest.fail(
@@ -34,6 +34,40 @@ def virtual_audio() -> Iterator[VirtualAudio]:
         yield audio
     finally:
         audio.stop()
+
+
+@pytest.fixture
+def virtual_audio(_virtual_audio_server: VirtualAudio) -> VirtualAudio:
+    """A PulseAudio daemon with virtual mic ``vmic`` and speaker ``vspeaker``, per session.
+
+    Sets PULSE_SERVER/XDG_RUNTIME_DIR in os.environ while it runs; import sounddevice after
+    requesting it (an earlier import is re-initialized). Fails, never skips, without
+    PulseAudio: scripts/test installs it.
+
+    Why a check before each test: one CI run lost its daemon in the middle of a test, and
+    every later live test in that process failed for it. A dead daemon is started again, with
+    a warning that carries its log (the run's warnings summary shows it), so one loss costs
+    at most the test it happened in, and says why.
+    """
+    audio = _virtual_audio_server
+    if not audio.is_running():
+        try:
+            diagnosis = audio.restart()
+        except VirtualAudioError as exc:
+            pytest.fail(f"virtual_audio: the daemon died and did not restart: {exc}", pytrace=False)
+        warnings.warn(VirtualAudioRestarted(diagnosis), stacklevel=1)
+    return audio
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """A failed test that used the virtual sound server reports the daemon's state and log."""
+    report = yield
+    if report.failed and call.when == "call":
+        for name, value in getattr(item, "funcargs", {}).items():
+            if isinstance(value, VirtualAudio):
+                report.sections.append((f"virtual sound server ({name})", value.diagnosis()))
+    return report
 
 
 @pytest.fixture(autouse=True)

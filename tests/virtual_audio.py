@@ -57,13 +57,19 @@ def _pulse_env(runtime_dir: Path) -> dict[str, str]:
 
 
 def _pid_alive(pid: int) -> bool:
+    """True if the process runs; a zombie does not (a daemon whose reaper is slow or absent,
+    as in containers whose first process reaps nothing, stays one after it died)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc: trust kill()
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
 def _read_pid(path: Path) -> int | None:
@@ -199,6 +205,12 @@ class VirtualAudio:
             "-D",
             "-n",
             "--exit-idle-time=-1",
+            # PulseAudio's CPU load limiter ends a daemon that seems to hog the CPU; on a
+            # loaded CI machine that is a test failure with no cause of ours
+            "--no-cpu-limit",
+            # info: the log says why a daemon went away (a signal, a crash, a limit)
+            "--log-level=info",
+            "--log-time",
             f"--log-target=file:{self.log_path}",
             "--load=module-native-protocol-unix",
             f"--load=module-null-sink sink_name={SPEAKER_SINK}",
@@ -260,12 +272,15 @@ class VirtualAudio:
                 process.kill()
                 process.wait()
         self._keepalive.clear()
+        restored = bool(self._saved_environ)
         for key, value in self._saved_environ.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
         self._saved_environ.clear()
+        if restored:
+            _reinitialize_sounddevice()  # back to the server this process used before
         if self.runtime_dir is not None:
             _kill_daemon(self.runtime_dir)
             shutil.rmtree(self.runtime_dir, ignore_errors=True)
@@ -341,6 +356,49 @@ class VirtualAudio:
                 f"virtual devices missing after start: {sorted(missing)} "
                 f"(sinks {sorted(sinks)}, sources {sorted(sources)})"
             )
+
+    def is_running(self) -> bool:
+        """True while the daemon's process lives and answers ``pactl info``."""
+        if self.runtime_dir is None:
+            return False
+        pid = _read_pid(self.runtime_dir / "pulse" / "pid")
+        if pid is None or not _pid_alive(pid):
+            return False
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            result = subprocess.run(
+                ["pactl", "info"], env=self.env, capture_output=True, timeout=5, check=False
+            )
+            return result.returncode == 0
+        return False
+
+    def diagnosis(self, lines: int = 30) -> str:
+        """What a failed test's report needs: is the daemon alive, and its log's last lines."""
+        if self.runtime_dir is None:
+            return "virtual sound server: not started"
+        pid = _read_pid(self.runtime_dir / "pulse" / "pid")
+        alive = pid is not None and _pid_alive(pid)
+        recorders = [p.poll() for p in self._keepalive]
+        try:
+            # without the clients' property lines (".c:     application.name = ...")
+            log = self.log_path.read_text(errors="replace").splitlines()
+            tail = [line for line in log if ".c:     " not in line][-lines:]
+        except OSError:
+            tail = ["(no daemon log)"]
+        return "\n".join(
+            [
+                f"virtual sound server in {self.runtime_dir}: pid {pid}, "
+                f"{'alive' if alive else 'NOT RUNNING'}; keep-alive recorders' exit codes "
+                f"{recorders} (None: running)",
+                *tail,
+            ]
+        )
+
+    def restart(self) -> str:
+        """Start a fresh daemon in place of a dead one; return the dead one's diagnosis."""
+        diagnosis = self.diagnosis()
+        self.stop()
+        self.start()
+        return diagnosis
 
     def _log_tail(self, lines: int = 8) -> str:
         if self.runtime_dir is None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import queue
+import signal
 import time
 from pathlib import Path
 
@@ -81,3 +83,31 @@ def test_output_stream_reaches_speaker_monitor(virtual_audio: VirtualAudio, tmp_
     assert rate_hz == RATE_HZ
     assert loud_seconds(samples, rate_hz) >= 0.8 * TONE_SECONDS, "tone missing or cut short"
     assert tone_fraction(samples, rate_hz, TONE_HZ) > 0.9
+
+
+@pytest.mark.audio
+def test_a_dead_daemon_is_diagnosed_and_started_again(tmp_path: Path) -> None:
+    audio = VirtualAudio()  # a server of its own: killing it harms no other test
+    audio.start()
+    try:
+        assert audio.is_running()
+        first_dir = audio.runtime_dir
+        assert first_dir is not None
+        pid = int((first_dir / "pulse" / "pid").read_text())
+        os.kill(pid, signal.SIGKILL)  # as the CI run's daemon went: no goodbye
+        deadline = time.monotonic() + 5
+        while audio.is_running() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not audio.is_running()
+        assert "NOT RUNNING" in audio.diagnosis()
+        diagnosis = audio.restart()
+        assert f"pid {pid}, NOT RUNNING" in diagnosis
+        assert audio.is_running()
+        assert audio.runtime_dir is not None
+        assert int((audio.runtime_dir / "pulse" / "pid").read_text()) != pid
+        wav = tmp_path / "tone.wav"
+        write_tone_wav(wav, 440.0, 0.3)
+        assert audio.play_into_mic(wav).wait(timeout=10) == 0  # the devices are back too
+    finally:
+        audio.stop()
+    assert not audio.is_running()

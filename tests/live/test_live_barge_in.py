@@ -10,6 +10,7 @@ the same path at length (BENCHMARKS.md).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -56,10 +57,22 @@ class _Tee:
         return self.inner.accept(samples)  # type: ignore[attr-defined]
 
 
+@pytest.fixture
+def echo_room() -> Iterator[VirtualAudio]:
+    """A sound server of its own: the loopback (the room's echo) must reach no other test,
+    and a daemon that fails while a module is loaded or unloaded takes only this test."""
+    audio = VirtualAudio()
+    audio.start()
+    try:
+        yield audio
+    finally:
+        audio.stop()
+
+
 @pytest.mark.slow(seconds=22)
 @pytest.mark.audio
 def test_pause_over_the_players_speech_is_heard_through_a_real_echo(
-    virtual_audio: VirtualAudio, tmp_path: Path
+    echo_room: VirtualAudio, tmp_path: Path
 ) -> None:
     from floorcoach.audio.listening.microphone import MicrophoneListener
     from floorcoach.audio.listening.recognizer_factory import make_recognizer
@@ -80,65 +93,61 @@ def test_pause_over_the_players_speech_is_heard_through_a_real_echo(
     users_wav = tmp_path / "users.wav"
     write_wav(users_wav, Pcm(np.clip(np.round(track * 32768), -32768, 32767).astype(np.int16)))
 
-    loopback = virtual_audio.pactl(
+    echo_room.pactl(  # the room: on this test's own server, gone with it
         "load-module",
         "module-loopback",
         f"source={SPEAKER_MONITOR}",
         "sink=vmic_feed",
         "latency_msec=60",
-    ).strip()
-    try:
-        virtual_audio.pactl("set-source-volume", SPEAKER_MONITOR, "68%")  # -10 dB
-        speaker = DeviceSpeaker()
-        tee = _Tee(make_recognizer("auto"))
-        played_track = LevelTrack()
-        leveled: set[int] = set()
+    )
+    echo_room.pactl("set-source-volume", SPEAKER_MONITOR, "68%")  # -10 dB
+    speaker = DeviceSpeaker()
+    tee = _Tee(make_recognizer("auto"))
+    played_track = LevelTrack()
+    leveled: set[int] = set()
 
-        def player_speech() -> list[PlayerSpeech]:
-            """As the live listener does: what was played, and how loud (for double talk)."""
-            history = speaker.history()
-            for p in history:
-                if p.id not in leveled and p.ended_at > p.started_at:
-                    leveled.add(p.id)
-                    samples = round((p.ended_at - p.started_at) * 16000)
-                    played_track.add(p.started_at, speaker.sounded(p.started_at, samples), 16000)
-            return [PlayerSpeech(p.started_at, p.ended_at, p.label) for p in history]
+    def player_speech() -> list[PlayerSpeech]:
+        """As the live listener does: what was played, and how loud (for double talk)."""
+        history = speaker.history()
+        for p in history:
+            if p.id not in leveled and p.ended_at > p.started_at:
+                leveled.add(p.id)
+                samples = round((p.ended_at - p.started_at) * 16000)
+                played_track.add(p.started_at, speaker.sounded(p.started_at, samples), 16000)
+        return [PlayerSpeech(p.started_at, p.ended_at, p.label) for p in history]
 
-        gate = EchoGate(source=player_speech, mic=LevelTrack(), played=played_track)
-        heard: list = []
-        listener = MicrophoneListener(
-            tee,
-            on_heard=heard.append,
-            reference=speaker.sounded,
-            echo_cancel=DEFAULT_ECHO_CANCEL,
-            gate=gate,
-        )
-        raw: list[np.ndarray] = []
-        process = listener.process
+    gate = EchoGate(source=player_speech, mic=LevelTrack(), played=played_track)
+    heard: list = []
+    listener = MicrophoneListener(
+        tee,
+        on_heard=heard.append,
+        reference=speaker.sounded,
+        echo_cancel=DEFAULT_ECHO_CANCEL,
+        gate=gate,
+    )
+    raw: list[np.ndarray] = []
+    process = listener.process
 
-        def keep_raw(samples: np.ndarray) -> None:
-            raw.append(samples.copy())
-            process(samples)
+    def keep_raw(samples: np.ndarray) -> None:
+        raw.append(samples.copy())
+        process(samples)
 
-        listener.process = keep_raw  # type: ignore[method-assign]
-        listener.start()
-        time.sleep(0.5)
-        for pcm, text in zip(speech, SENTENCES, strict=True):
-            speaker.play(Pcm(np.concatenate([pcm.samples, np.zeros(3200, np.int16)])), text)
-        said_at = time.monotonic() + WORD_AT_SECONDS
-        virtual_audio.play_into_mic(users_wav).wait(timeout=total + 10)
-        time.sleep(1.0)
-        # on a loaded machine the worker can lag behind the microphone: let it catch up
-        # (stop() waits only 5 s for it) before judging what it heard
-        catch_up = time.monotonic() + 20.0
-        while listener.pending_chunks and time.monotonic() < catch_up:
-            time.sleep(0.1)
-        listener.stop()
-        played = speaker.history()
-        speaker.close(drain=False)
-    finally:
-        virtual_audio.pactl("unload-module", loopback)
-        virtual_audio.pactl("set-source-volume", SPEAKER_MONITOR, "100%")
+    listener.process = keep_raw  # type: ignore[method-assign]
+    listener.start()
+    time.sleep(0.5)
+    for pcm, text in zip(speech, SENTENCES, strict=True):
+        speaker.play(Pcm(np.concatenate([pcm.samples, np.zeros(3200, np.int16)])), text)
+    said_at = time.monotonic() + WORD_AT_SECONDS
+    echo_room.play_into_mic(users_wav).wait(timeout=total + 10)
+    time.sleep(1.0)
+    # on a loaded machine the worker can lag behind the microphone: let it catch up
+    # (stop() waits only 5 s for it) before judging what it heard
+    catch_up = time.monotonic() + 20.0
+    while listener.pending_chunks and time.monotonic() < catch_up:
+        time.sleep(0.1)
+    listener.stop()
+    played = speaker.history()
+    speaker.close(drain=False)
     assert played, "the speaker played nothing"
     assert played[0].started_at < said_at < played[-1].ended_at, "not said over the player"
     pauses = [h for h in heard if h.intent.value == "pause"]
