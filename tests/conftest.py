@@ -15,8 +15,13 @@ class VirtualAudioRestarted(UserWarning):
 
 
 @pytest.fixture(scope="session")
-def _virtual_audio_server() -> Iterator[VirtualAudio]:
-    """One PulseAudio daemon per test process (see `virtual_audio`)."""
+def virtual_audio() -> Iterator[VirtualAudio]:
+    """A PulseAudio daemon with virtual mic ``vmic`` and speaker ``vspeaker``, per session.
+
+    Sets PULSE_SERVER/XDG_RUNTIME_DIR in os.environ while it runs; import sounddevice after
+    requesting it (an earlier import is re-initialized). Fails, never skips, without
+    PulseAudio: scripts/test installs it. `_virtual_audio_alive` checks it before each test.
+    """
     missing = missing_tools()
     if missing:
         pytest.fail(
@@ -36,27 +41,25 @@ def _virtual_audio_server() -> Iterator[VirtualAudio]:
         audio.stop()
 
 
-@pytest.fixture
-def virtual_audio(_virtual_audio_server: VirtualAudio) -> VirtualAudio:
-    """A PulseAudio daemon with virtual mic ``vmic`` and speaker ``vspeaker``, per session.
+@pytest.fixture(autouse=True)
+def _virtual_audio_alive(request: pytest.FixtureRequest) -> None:
+    """Before each test that uses the shared sound server: is its daemon still there?
 
-    Sets PULSE_SERVER/XDG_RUNTIME_DIR in os.environ while it runs; import sounddevice after
-    requesting it (an earlier import is re-initialized). Fails, never skips, without
-    PulseAudio: scripts/test installs it.
-
-    Why a check before each test: one CI run lost its daemon in the middle of a test, and
-    every later live test in that process failed for it. A dead daemon is started again, with
-    a warning that carries its log (the run's warnings summary shows it), so one loss costs
-    at most the test it happened in, and says why.
+    Why: one CI run lost its daemon in the middle of a test, and every later live test in
+    that process failed for it. A dead daemon is started again, with a warning that carries
+    its log (the run's warnings summary shows it), so one loss costs at most the test it
+    happened in, and says why.
     """
-    audio = _virtual_audio_server
-    if not audio.is_running():
-        try:
-            diagnosis = audio.restart()
-        except VirtualAudioError as exc:
-            pytest.fail(f"virtual_audio: the daemon died and did not restart: {exc}", pytrace=False)
-        warnings.warn(VirtualAudioRestarted(diagnosis), stacklevel=1)
-    return audio
+    if "virtual_audio" not in request.fixturenames:
+        return
+    audio = request.getfixturevalue("virtual_audio")
+    if audio.is_running():
+        return
+    try:
+        diagnosis = audio.restart()
+    except VirtualAudioError as exc:
+        pytest.fail(f"virtual_audio: the daemon died and did not restart: {exc}", pytrace=False)
+    warnings.warn(VirtualAudioRestarted(diagnosis), stacklevel=1)
 
 
 @pytest.hookimpl(wrapper=True)
