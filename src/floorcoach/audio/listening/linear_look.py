@@ -3,18 +3,31 @@
 WebRTC's canceller (the default) takes the player's echo out by 35-40 dB on a real echo path,
 but in double talk its suppressor takes the user's word down with the echo: a "stop" said
 over the player comes out as a fifth of a second of torn sound, and the recognizer turns it
-down. The linear (NLMS) canceller removes only about 10 dB there, so its output is no use for
-finding words (the echo left keeps the voice detector open), but it leaves the user's word
-whole. `LinearLook` runs it beside WebRTC's and keeps its last seconds of output; when the
-recognizer turns down a short segment said over the player, it decodes the same stretch
-once more from here (`SphinxRecognizer.set_second_look`). Measured on the live echo
-captures (BENCHMARKS.md): barge-in commands heard went from 164 to 172 of 180 at -10 dB of
-echo and from 132 to 161 at 0 dB, with no false command from the player's own speech.
+down. When that happens to a short segment said over the player, the recognizer decides the
+same stretch once more from a linear canceller's output (`SphinxRecognizer.set_second_look`),
+where the word is whole.
+
+`LinearLook` (the default) keeps the last seconds of raw microphone and reference and cancels
+only when asked, for the stretch asked: it fits a least-squares filter (`TAPS` taps around
+the echo's delay, found by cross-correlation) on that stretch and the half second before it,
+and subtracts the echo it predicts. Fitting on the stretch itself is safe because the user's
+word is not correlated with the reference: with a few hundred taps and a second or more of
+samples, the fit takes out about taps / samples of the word's energy (-17 dB or less) and
+nearly all of the echo, however the echo path wandered in the seconds before. An adaptive
+(NLMS) filter instead must track the path as it goes and freeze in double talk; it removed
+only about 10 dB on the loopback captures. Oracle check on the 0 dB capture: the users'
+recorded words alone, fetched for the same stretches, are heard 178 of 180 times, so what a
+second look misses is echo left in its input.
+
+Measured on the live echo captures (BENCHMARKS.md, fourteenth session), commands heard over
+the player of 180: at 0 dB of echo 152 with `NlmsLook`, 166 with `LinearLook` (132 with no
+second look on the older capture); at -10 dB 174 and 175. `NlmsLook` is kept as the preset
+`nlms_second_look`.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -23,11 +36,151 @@ from floorcoach.audio.listening.echo_canceller import EchoCanceller
 from floorcoach.audio.pcm import RATE_HZ
 
 KEEP_SECONDS: Final = 8.0
-"""Output kept: the longest segment looked at again, its padding and some slack."""
+"""What can be fetched: the longest segment looked at again, its padding and some slack."""
+FIT_BEFORE_SECONDS: Final = 0.5
+"""The fit also uses this much before the stretch asked for: where the word has not started,
+the echo alone pins the filter down. 0 dB capture: 166 of 180 heard with 0.5 s, 165 with
+1.0 s; fitted on the half second before alone (not on the stretch): 155."""
+MAX_LAG_SECONDS: Final = 0.5
+"""The longest echo delay searched, as echo_delay.MAX_LAG_SECONDS."""
+TAPS: Final = 256
+"""The filter's length, 16 ms: the direct path and the first reflections of a room. On the
+loopback captures (a delay and a resampler) 32 to 256 taps heard the same (164-167 of 180
+at 0 dB), 512 a little less (164)."""
+TAPS_BEFORE_PEAK: Final = 16
+"""Taps before the correlation's peak: a resampler's filter spreads the echo both ways."""
+RIDGE: Final = 1e-3
+"""Added to the reference's energy on the diagonal, so a quiet or narrow-band reference
+cannot make the fit blow up."""
+SILENT_REFERENCE: Final = 1e-7
+"""Mean square of a reference below which nothing was played: the microphone is passed on."""
+
+
+class SecondLookSource(Protocol):
+    """A canceller beside the main one, fed the same chunks, asked for stretches of output."""
+
+    def process(
+        self, mic: npt.NDArray[np.floating], reference: npt.NDArray[np.floating]
+    ) -> None: ...
+
+    def fetch(
+        self, start_seconds: float, end_seconds: float
+    ) -> tuple[float, npt.NDArray[np.int16]] | None: ...
+
+    def reset(self) -> None: ...
+
+
+class _Ring:
+    """The last samples of a stream, addressed by their index since the stream started."""
+
+    def __init__(self, length: int) -> None:
+        self.length = length
+        self._samples: npt.NDArray[np.float32] = np.zeros(length, dtype=np.float32)
+
+    def write(self, at: int, samples: npt.NDArray[np.generic]) -> None:
+        if len(samples) >= self.length:
+            at += len(samples) - self.length
+            samples = samples[-self.length :]
+        index = np.arange(at, at + len(samples)) % self.length
+        self._samples[index] = samples
+
+    def read(self, start: int, end: int) -> npt.NDArray[np.float64]:
+        """Samples [start, end); indices before the stream's start read as silence."""
+        out = np.zeros(end - start, dtype=np.float64)
+        first = max(start, 0)
+        if end > first:
+            out[first - start :] = self._samples[np.arange(first, end) % self.length]
+        return out
+
+
+def _int16(samples: npt.NDArray[np.floating]) -> npt.NDArray[np.int16]:
+    return np.clip(np.round(samples * 32768.0), -32768, 32767).astype(np.int16)
+
+
+def _correlate(short: npt.NDArray[np.float64], long: npt.NDArray[np.float64]) -> np.ndarray:
+    """c[m] = sum_i short[i] * long[i + m] for m = 0 .. len(long) - len(short), by FFT."""
+    size = 1 << (len(long) + len(short) - 1).bit_length()
+    spectrum = np.fft.rfft(long, size) * np.conj(np.fft.rfft(short, size))
+    return np.fft.irfft(spectrum, size)[: len(long) - len(short) + 1]
 
 
 class LinearLook:
-    """The NLMS canceller's output, kept beside the main canceller's for a second look.
+    """Raw microphone and reference kept by stream time; a least-squares fit per fetch.
+
+    Fed from the listener's worker thread and fetched from it too (the recognizer fetches
+    inside `accept`), so it needs no lock. Feeding costs a copy; a fetch, only made for a
+    short segment turned down over the player, a few FFTs and a 256 x 256 solve.
+    """
+
+    def __init__(self, keep_seconds: float = KEEP_SECONDS) -> None:
+        self._fetchable = round(keep_seconds * RATE_HZ)
+        self._history = round((FIT_BEFORE_SECONDS + MAX_LAG_SECONDS) * RATE_HZ) + TAPS
+        self._mic = _Ring(self._fetchable + self._history)
+        self._reference = _Ring(self._fetchable + self._history)
+        self._done = 0
+        """Samples fed since the stream started."""
+
+    def process(self, mic: npt.NDArray[np.floating], reference: npt.NDArray[np.floating]) -> None:
+        """Keep one chunk (floats in [-1, 1]) of the microphone and of what was played."""
+        self._mic.write(self._done, mic)
+        self._reference.write(self._done, reference[: len(mic)])
+        self._done += len(mic)
+
+    def fetch(
+        self, start_seconds: float, end_seconds: float
+    ) -> tuple[float, npt.NDArray[np.int16]] | None:
+        """The microphone between two stream times with the echo fitted and taken out, cut
+        to what can be fetched, with the stream time it starts at; None when none of it is
+        kept any more (or fed yet)."""
+        start = max(round(start_seconds * RATE_HZ), self._done - self._fetchable, 0)
+        end = min(round(end_seconds * RATE_HZ), self._done)
+        if end <= start:
+            return None
+        fit_start = max(start - round(FIT_BEFORE_SECONDS * RATE_HZ), 0)
+        mic = self._mic.read(fit_start, end)
+        max_lag = round(MAX_LAG_SECONDS * RATE_HZ)
+        reference = self._reference.read(fit_start - max_lag - TAPS, end)
+        if float(np.mean(reference**2)) < SILENT_REFERENCE:
+            return start / RATE_HZ, _int16(mic[start - fit_start :])
+        echo = _fitted_echo(mic, reference, max_lag)
+        return start / RATE_HZ, _int16((mic - echo)[start - fit_start :])
+
+    def reset(self) -> None:
+        """A new stream: its times start again at zero."""
+        self.__init__(self._fetchable / RATE_HZ)  # type: ignore[misc]
+
+
+def _fitted_echo(
+    mic: npt.NDArray[np.float64], reference: npt.NDArray[np.float64], max_lag: int
+) -> npt.NDArray[np.float64]:
+    """The echo in `mic` predicted from `reference` by the least-squares filter on `mic`.
+
+    `reference` starts `max_lag + TAPS` samples before `mic`, so sample i of `mic` lines up
+    with sample i + max_lag + TAPS - L of `reference` at a delay of L samples.
+    """
+    ahead = max_lag + TAPS
+    # y . ref shifted by m, for every m: the correlation of the delay search and, at the
+    # filter's taps, the right-hand side of the normal equations
+    with_mic = _correlate(mic, reference)
+    delays = with_mic[ahead - np.arange(max_lag + 1)]
+    first_tap = max(int(np.argmax(np.abs(delays))) - TAPS_BEFORE_PEAK, 0)
+    base = ahead - first_tap  # tap k reads reference[i + base - k]
+    taps = np.arange(TAPS)
+    right = with_mic[base - taps]
+    # the reference's autocorrelation over the same samples: the Toeplitz left-hand side
+    aligned = reference[base : base + len(mic)]
+    auto = _correlate(aligned, reference)[base - taps]
+    matrix = auto[np.abs(taps[:, None] - taps[None, :])]
+    matrix[taps, taps] += RIDGE * auto[0] + 1e-12
+    weights = np.linalg.solve(matrix, right)
+    # echo[i] = sum_k weights[k] * reference[i + base - k]
+    window = reference[base - TAPS + 1 : base + len(mic)]
+    return np.convolve(window, weights, mode="valid")
+
+
+class NlmsLook:
+    """The NLMS canceller's output, kept beside the main canceller's for a second look (the
+    thirteenth session's; preset `nlms_second_look`).
 
     Fed the same microphone and reference chunks as the main canceller; sample k of its
     output is sample k of the stream (the filter only delays delivery by under a block), so
@@ -77,11 +230,13 @@ class LinearLook:
         self._done = 0
 
 
-def attach_linear_look(recognizer: object, echo_cancel: str) -> LinearLook | None:
-    """A `LinearLook` handed to the recognizer, when it takes second looks and the main
-    canceller is WebRTC's (the one whose suppressor tears words); else None, and no cost."""
+def attach_linear_look(recognizer: object, echo_cancel: str) -> SecondLookSource | None:
+    """A second-look canceller handed to the recognizer, when it takes second looks and the
+    main canceller is WebRTC's (the one whose suppressor tears words); else None, and no
+    cost. `LinearLook`, or `NlmsLook` for a recognizer whose `second_look_fitted` is off."""
     if echo_cancel != "webrtc" or not getattr(recognizer, "wants_second_look", False):
         return None
-    look = LinearLook()
+    fitted = getattr(recognizer, "second_look_fitted", True)
+    look: SecondLookSource = LinearLook() if fitted else NlmsLook()
     recognizer.set_second_look(look.fetch)  # type: ignore[attr-defined]
     return look
