@@ -9,20 +9,20 @@ where the word is whole.
 
 `LinearLook` (the default) keeps the last seconds of raw microphone and reference and cancels
 only when asked, for the stretch asked: it fits a least-squares filter (`TAPS` taps around
-the echo's delay, found by cross-correlation) on that stretch and the half second before it,
-and subtracts the echo it predicts. Fitting on the stretch itself is safe because the user's
-word is not correlated with the reference: with a few hundred taps and a second or more of
-samples, the fit takes out about taps / samples of the word's energy (-17 dB or less) and
-nearly all of the echo, however the echo path wandered in the seconds before. An adaptive
-(NLMS) filter instead must track the path as it goes and freeze in double talk; it removed
-only about 10 dB on the loopback captures. Oracle check on the 0 dB capture: the users'
-recorded words alone, fetched for the same stretches, are heard 178 of 180 times, so what a
-second look misses is echo left in its input.
+the echo's delay, found by cross-correlation, each tap allowed to change linearly over the
+stretch) on that stretch and the half second before it, and subtracts the echo it predicts.
+Fitting on the stretch itself is safe because the user's word is not correlated with the
+reference: with 128 unknowns and a second or more of samples, the fit takes out a few
+hundredths of the word's energy and nearly all of the echo, however the echo path moved in
+the seconds before. An adaptive (NLMS) filter instead must track the path as it goes and
+freeze in double talk; it removed only about 10 dB on the loopback captures. Oracle check on
+the 0 dB capture: the users' recorded words alone, fetched for the same stretches, are heard
+178 of 180 times, so what a second look misses is echo left in its input.
 
-Measured on the live echo captures (BENCHMARKS.md, fourteenth session), commands heard over
-the player of 180: at 0 dB of echo 152 with `NlmsLook`, 166 with `LinearLook` (132 with no
-second look on the older capture); at -10 dB 174 and 175. `NlmsLook` is kept as the preset
-`nlms_second_look`.
+Measured on the live echo captures (BENCHMARKS.md, fourteenth session), commands said over
+the player heard, of 180: at 0 dB of echo 125 with no second look, 152 with `NlmsLook`, 168
+with a fixed fitted filter of 256 taps, 174 with the sliding one of 64; at -10 dB 166, 174,
+175, 176. `NlmsLook` is kept as the preset `nlms_second_look`.
 """
 
 from __future__ import annotations
@@ -43,15 +43,24 @@ the echo alone pins the filter down. 0 dB capture: 166 of 180 heard with 0.5 s, 
 1.0 s; fitted on the half second before alone (not on the stretch): 155."""
 MAX_LAG_SECONDS: Final = 0.5
 """The longest echo delay searched, as echo_delay.MAX_LAG_SECONDS."""
-TAPS: Final = 256
-"""The filter's length, 16 ms: the direct path and the first reflections of a room. On the
-loopback captures (a delay and a resampler) 32 to 256 taps heard the same (164-167 of 180
-at 0 dB), 512 a little less (164)."""
+TAPS: Final = 64
+"""The filter's length, 4 ms: the direct path and the earliest reflections. Each tap also has
+a drift term (128 unknowns): on the 0 dB capture 174 of 180 heard, against 168 with 256 fixed
+taps and 164-167 with 32-512 fixed ones. The cost is in the normal equations, (2 x TAPS)^2
+per sample fitted: 17-22 ms per look here for 1-2 s stretches. Reflections later than 3 ms
+after the direct sound are left in (a room's; the loopback captures have none)."""
 TAPS_BEFORE_PEAK: Final = 16
 """Taps before the correlation's peak: a resampler's filter spreads the echo both ways."""
 RIDGE: Final = 1e-3
 """Added to the reference's energy on the diagonal, so a quiet or narrow-band reference
 cannot make the fit blow up."""
+MIN_OVER_ECHO_DB: Final = 6.0
+"""The stretch asked for must stand this far above what the filter left of the echo in the
+half second before it, or there is no word in it, only echo (the fit then takes it out as
+well as before). 0 dB capture, stretches the recognizer asked for: with a user's word in
+them 8 to 30 dB (most over 16), with none -22 to +8.6 dB (most under 4)."""
+MIN_BEFORE_SAMPLES: Final = RATE_HZ // 10
+"""Less than this before the stretch (the stream's first moments) and it is not judged."""
 SILENT_REFERENCE: Final = 1e-7
 """Mean square of a reference below which nothing was played: the microphone is passed on."""
 
@@ -95,6 +104,11 @@ class _Ring:
 
 def _int16(samples: npt.NDArray[np.floating]) -> npt.NDArray[np.int16]:
     return np.clip(np.round(samples * 32768.0), -32768, 32767).astype(np.int16)
+
+
+def _over_db(signal: npt.NDArray[np.float64], floor: npt.NDArray[np.float64]) -> float:
+    """How far (dB) the mean power of `signal` stands above that of `floor`."""
+    return float(10 * np.log10((np.mean(signal**2) + 1e-12) / (np.mean(floor**2) + 1e-12)))
 
 
 def _correlate(short: npt.NDArray[np.float64], long: npt.NDArray[np.float64]) -> np.ndarray:
@@ -142,8 +156,11 @@ class LinearLook:
         reference = self._reference.read(fit_start - max_lag - TAPS, end)
         if float(np.mean(reference**2)) < SILENT_REFERENCE:
             return start / RATE_HZ, _int16(mic[start - fit_start :])
-        echo = _fitted_echo(mic, reference, max_lag)
-        return start / RATE_HZ, _int16((mic - echo)[start - fit_start :])
+        left = mic - _fitted_echo(mic, reference, max_lag)
+        before, asked = left[: start - fit_start], left[start - fit_start :]
+        if len(before) >= MIN_BEFORE_SAMPLES and _over_db(asked, before) < MIN_OVER_ECHO_DB:
+            return None  # only what the filter left of the echo: no word to read
+        return start / RATE_HZ, _int16(asked)
 
     def reset(self) -> None:
         """A new stream: its times start again at zero."""
@@ -153,29 +170,54 @@ class LinearLook:
 def _fitted_echo(
     mic: npt.NDArray[np.float64], reference: npt.NDArray[np.float64], max_lag: int
 ) -> npt.NDArray[np.float64]:
-    """The echo in `mic` predicted from `reference` by the least-squares filter on `mic`.
+    """The echo in `mic` predicted from `reference` by a least-squares filter fitted on `mic`.
 
     `reference` starts `max_lag + TAPS` samples before `mic`, so sample i of `mic` lines up
-    with sample i + max_lag + TAPS - L of `reference` at a delay of L samples.
+    with sample i + max_lag + TAPS - L of `reference` at a delay of L samples. The filter's
+    taps change linearly over the stretch (w0 + t * w1): the echo's path slides by a few
+    samples in two seconds where the drift is not yet followed or the sound server moved it.
     """
     ahead = max_lag + TAPS
-    # y . ref shifted by m, for every m: the correlation of the delay search and, at the
-    # filter's taps, the right-hand side of the normal equations
-    with_mic = _correlate(mic, reference)
-    delays = with_mic[ahead - np.arange(max_lag + 1)]
+    delays = _correlate(mic, reference)[ahead - np.arange(max_lag + 1)]
     first_tap = max(int(np.argmax(np.abs(delays))) - TAPS_BEFORE_PEAK, 0)
     base = ahead - first_tap  # tap k reads reference[i + base - k]
-    taps = np.arange(TAPS)
-    right = with_mic[base - taps]
-    # the reference's autocorrelation over the same samples: the Toeplitz left-hand side
-    aligned = reference[base : base + len(mic)]
-    auto = _correlate(aligned, reference)[base - taps]
-    matrix = auto[np.abs(taps[:, None] - taps[None, :])]
-    matrix[taps, taps] += RIDGE * auto[0] + 1e-12
-    weights = np.linalg.solve(matrix, right)
-    # echo[i] = sum_k weights[k] * reference[i + base - k]
-    window = reference[base - TAPS + 1 : base + len(mic)]
-    return np.convolve(window, weights, mode="valid")
+    count = len(mic)
+    starts = base - np.arange(TAPS)
+    middle = (count - 1) / 2
+    gram = np.zeros((2 * TAPS, 2 * TAPS))
+    right = np.zeros(2 * TAPS)
+    for lo in range(0, count, _CHUNK):
+        hi = min(lo + _CHUNK, count)
+        block = _regressors(reference, starts, lo, hi, middle)
+        gram += block @ block.T
+        right += block @ mic[lo:hi]
+    gram[np.diag_indices_from(gram)] += RIDGE * float(np.trace(gram)) / (2 * TAPS) + 1e-12
+    weights = np.linalg.solve(gram, right)
+    echo = np.empty(count)
+    for lo in range(0, count, _CHUNK):
+        hi = min(lo + _CHUNK, count)
+        echo[lo:hi] = weights @ _regressors(reference, starts, lo, hi, middle)
+    return echo
+
+
+_CHUNK: Final = 8000
+"""Samples per block of the normal equations: 2 x TAPS x 8000 floats (8 MB) at a time."""
+
+
+def _regressors(
+    reference: npt.NDArray[np.float64],
+    starts: npt.NDArray[np.intp],
+    lo: int,
+    hi: int,
+    middle: float,
+) -> npt.NDArray[np.float64]:
+    """The filter's inputs for samples [lo, hi): tap k's is reference[starts[k] + i]; then
+    the same times the time from the stretch's middle (seconds), for the taps' drift."""
+    first = int(starts.min())
+    span = reference[first + lo : int(starts.max()) + hi]
+    taps = np.lib.stride_tricks.sliding_window_view(span, hi - lo)[starts - first]
+    seconds = (np.arange(lo, hi) - middle) / RATE_HZ
+    return np.concatenate([taps, taps * seconds])
 
 
 class NlmsLook:
