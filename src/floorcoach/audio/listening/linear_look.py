@@ -93,6 +93,9 @@ class _Ring:
         index = np.arange(at, at + len(samples)) % self.length
         self._samples[index] = samples
 
+    def clear(self) -> None:
+        self._samples[:] = 0.0
+
     def read(self, start: int, end: int) -> npt.NDArray[np.float64]:
         """Samples [start, end); indices before the stream's start read as silence."""
         out = np.zeros(end - start, dtype=np.float64)
@@ -123,14 +126,15 @@ class LinearLook:
 
     Fed from the listener's worker thread and fetched from it too (the recognizer fetches
     inside `accept`), so it needs no lock. Feeding costs a copy; a fetch, only made for a
-    short segment turned down over the player, a few FFTs and a 256 x 256 solve.
+    short segment turned down over the player, one FFT correlation, the normal equations of
+    128 unknowns over the stretch, and their solve.
     """
 
     def __init__(self, keep_seconds: float = KEEP_SECONDS) -> None:
         self._fetchable = round(keep_seconds * RATE_HZ)
-        self._history = round((FIT_BEFORE_SECONDS + MAX_LAG_SECONDS) * RATE_HZ) + TAPS
-        self._mic = _Ring(self._fetchable + self._history)
-        self._reference = _Ring(self._fetchable + self._history)
+        history = round((FIT_BEFORE_SECONDS + MAX_LAG_SECONDS) * RATE_HZ) + TAPS
+        self._mic = _Ring(self._fetchable + history)
+        self._reference = _Ring(self._fetchable + history)
         self._done = 0
         """Samples fed since the stream started."""
 
@@ -164,7 +168,9 @@ class LinearLook:
 
     def reset(self) -> None:
         """A new stream: its times start again at zero."""
-        self.__init__(self._fetchable / RATE_HZ)  # type: ignore[misc]
+        self._mic.clear()
+        self._reference.clear()
+        self._done = 0
 
 
 def _fitted_echo(
