@@ -281,10 +281,11 @@ class NlmsLook:
 def attach_linear_look(recognizer: object, echo_cancel: str) -> SecondLookSource | None:
     """A second-look canceller handed to the recognizer, when it takes second looks and the
     main canceller is WebRTC's (the one whose suppressor tears words); else None, and no
-    cost. `LinearLook`, or `NlmsLook` for a recognizer whose `second_look_fitted` is off."""
+    cost. `LinearLook`, or `NlmsLook` for a recognizer whose config's `second_look_fitted`
+    is off."""
     if echo_cancel != "webrtc" or not getattr(recognizer, "wants_second_look", False):
         return None
-    fitted = getattr(recognizer, "second_look_fitted", True)
+    fitted = getattr(getattr(recognizer, "config", None), "second_look_fitted", True)
     look: SecondLookSource = LinearLook() if fitted else NlmsLook()
     recognizer.set_second_look(look.fetch)  # type: ignore[attr-defined]
     return look

@@ -200,11 +200,6 @@ class SphinxRecognizer:
         """Whether `set_second_look` is worth a listener's second canceller."""
         return self.config.second_look
 
-    @property
-    def second_look_fitted(self) -> bool:
-        """Which second-look canceller the listener should run (linear_look.py)."""
-        return self.config.second_look_fitted
-
     def set_second_look(self, fetch: SecondLook | None) -> None:
         """Be given the stream as a canceller that does not tear words left it (linear_look.py):
         `fetch(start, end)` returns (start, samples) of it, stream seconds, or None. A short
