@@ -161,6 +161,19 @@ class VirtualAudio:
         self._saved_environ: dict[str, str | None] = {}
         self.startup_seconds = 0.0
 
+    def __enter__(self) -> VirtualAudio:
+        """Start (and clean up a half-started daemon if that fails): `with VirtualAudio() as a`
+        gives a test a server of its own."""
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
     @property
     def env(self) -> dict[str, str]:
         """The current environment pointed at this server (read at each use, so settings a
@@ -378,12 +391,7 @@ class VirtualAudio:
         pid = _read_pid(self.runtime_dir / "pulse" / "pid")
         alive = pid is not None and _pid_alive(pid)
         recorders = [p.poll() for p in self._keepalive]
-        try:
-            # without the clients' property lines (".c:     application.name = ...")
-            log = self.log_path.read_text(errors="replace").splitlines()
-            tail = [line for line in log if ".c:     " not in line][-lines:]
-        except OSError:
-            tail = ["(no daemon log)"]
+        tail = self._log_lines(lines)
         return "\n".join(
             [
                 f"virtual sound server in {self.runtime_dir}: pid {pid}, "
@@ -400,14 +408,19 @@ class VirtualAudio:
         self.start()
         return diagnosis
 
+    def _log_lines(self, lines: int) -> list[str]:
+        """The daemon log's last lines, without the clients' property lines
+        (".c:     application.name = ...")."""
+        try:
+            log = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return ["(no daemon log)"]
+        return [line for line in log if ".c:     " not in line][-lines:]
+
     def _log_tail(self, lines: int = 8) -> str:
         if self.runtime_dir is None:
             return ""
-        try:
-            text = self.log_path.read_text(errors="replace").splitlines()
-        except OSError:
-            return "(no daemon log)"
-        return "daemon log: " + " | ".join(text[-lines:])
+        return "daemon log: " + " | ".join(self._log_lines(lines))
 
 
 def _reinitialize_sounddevice() -> None:

@@ -87,9 +87,7 @@ def test_output_stream_reaches_speaker_monitor(virtual_audio: VirtualAudio, tmp_
 
 @pytest.mark.audio
 def test_a_dead_daemon_is_diagnosed_and_started_again(tmp_path: Path) -> None:
-    audio = VirtualAudio()  # a server of its own: killing it harms no other test
-    audio.start()
-    try:
+    with VirtualAudio() as audio:  # a server of its own: killing it harms no other test
         assert audio.is_running()
         first_dir = audio.runtime_dir
         assert first_dir is not None
@@ -108,6 +106,4 @@ def test_a_dead_daemon_is_diagnosed_and_started_again(tmp_path: Path) -> None:
         wav = tmp_path / "tone.wav"
         write_tone_wav(wav, 440.0, 0.3)
         assert audio.play_into_mic(wav).wait(timeout=10) == 0  # the devices are back too
-    finally:
-        audio.stop()
     assert not audio.is_running()

@@ -41,10 +41,8 @@ def test_no_sound_server_means_printed_speech_and_typed_commands(tmp_path: Path)
 @pytest.mark.slow(seconds=40)
 @pytest.mark.audio
 def test_losing_the_sound_server_mid_session_carries_on_in_text(tmp_path: Path) -> None:
-    audio = VirtualAudio()  # a server of its own, so killing it harms no other test
-    audio.start()
     log = tmp_path / "events.jsonl"
-    try:
+    with VirtualAudio() as audio:  # a server of its own, so killing it harms no other test
         process = subprocess.Popen(
             command("play", "tiny", "--routines-dir", str(LIVE), "--log", str(log)),
             stdin=subprocess.PIPE,
@@ -65,8 +63,6 @@ def test_losing_the_sound_server_mid_session_carries_on_in_text(tmp_path: Path) 
             time.sleep(0.1)
         time.sleep(3.0)  # the session goes on in text; then the user ends it by typing
         out, err = process.communicate("stop\nstop\n", timeout=60)
-    finally:
-        audio.stop()
     assert process.returncode == 0, err
     assert "Traceback" not in err
     assert "speech will be printed instead" in err

@@ -61,12 +61,8 @@ class _Tee:
 def echo_room() -> Iterator[VirtualAudio]:
     """A sound server of its own: the loopback (the room's echo) must reach no other test,
     and a daemon that fails while a module is loaded or unloaded takes only this test."""
-    audio = VirtualAudio()
-    audio.start()
-    try:
+    with VirtualAudio() as audio:
         yield audio
-    finally:
-        audio.stop()
 
 
 @pytest.mark.slow(seconds=22)

@@ -24,9 +24,7 @@ def _db(x: np.ndarray) -> float:
 @pytest.mark.slow(seconds=15)
 @pytest.mark.audio
 def test_the_players_voice_is_cancelled_from_a_real_echo() -> None:
-    audio = VirtualAudio()  # its own server: the loopback must not reach other tests
-    audio.start()
-    try:
+    with VirtualAudio() as audio:  # its own server: the loopback must not reach other tests
         # the room: the speaker's sound comes back into the microphone 60 ms late, -10 dB
         audio.pactl(
             "load-module",
@@ -58,8 +56,6 @@ def test_the_players_voice_is_cancelled_from_a_real_echo() -> None:
         played_from = speaker.history()[0].started_at
         listener.stop()
         speaker.close(drain=False)
-    finally:
-        audio.stop()
     mic = np.concatenate(raw)
     cleaned = np.concatenate(capture.chunks)
     first = listener._first_block_at
