@@ -19,7 +19,7 @@ import tempfile
 import time
 import wave
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 
@@ -534,3 +534,17 @@ def best_match(signal: np.ndarray, rate: int, reference: Pcm) -> float:
     energy = np.sqrt(np.convolve(signal**2, np.ones(n), mode="valid")) * np.linalg.norm(template)
     score = np.divide(corr, energy, out=np.zeros_like(corr), where=energy > 1e-6)
     return float(score.max())
+
+
+def keep_raw_microphone(listener: Any) -> list[np.ndarray]:
+    """Keep every block a microphone listener processes, as it arrived (before its echo
+    canceller), so a live test can compare the raw microphone with what was recognized."""
+    raw: list[np.ndarray] = []
+    process = listener.process
+
+    def keep_raw(samples: np.ndarray) -> None:
+        raw.append(samples.copy())
+        process(samples)
+
+    listener.process = keep_raw
+    return raw

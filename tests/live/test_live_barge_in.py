@@ -20,7 +20,7 @@ from floorcoach.audio.listening.echo_canceller import DEFAULT_ECHO_CANCEL
 from floorcoach.audio.listening.self_voice import EchoGate, LevelTrack, PlayerSpeech
 from floorcoach.audio.pcm import Pcm, write_wav
 from floorcoach.audio.speaking.synth import make_synthesizer
-from virtual_audio import SPEAKER_MONITOR, VirtualAudio
+from virtual_audio import SPEAKER_MONITOR, VirtualAudio, keep_raw_microphone
 
 SENTENCES = (
     "Lie on your back with both knees bent and your feet flat on the floor.",
@@ -121,14 +121,7 @@ def test_pause_over_the_players_speech_is_heard_through_a_real_echo(
         echo_cancel=DEFAULT_ECHO_CANCEL,
         gate=gate,
     )
-    raw: list[np.ndarray] = []
-    process = listener.process
-
-    def keep_raw(samples: np.ndarray) -> None:
-        raw.append(samples.copy())
-        process(samples)
-
-    listener.process = keep_raw  # type: ignore[method-assign]
+    raw = keep_raw_microphone(listener)
     listener.start()
     time.sleep(0.5)
     for pcm, text in zip(speech, SENTENCES, strict=True):

@@ -9,7 +9,7 @@ import pytest
 
 from floorcoach.audio.speaking.synth import make_synthesizer
 from recognizer_doubles import KeepingRecognizer
-from virtual_audio import VirtualAudio
+from virtual_audio import VirtualAudio, keep_raw_microphone
 
 SENTENCE = (
     "Lie on your back with both knees bent and your feet flat. Rest your head on a small "
@@ -39,15 +39,8 @@ def test_the_players_voice_is_cancelled_from_a_real_echo() -> None:
 
         speaker = DeviceSpeaker()
         capture = KeepingRecognizer()
-        raw: list[np.ndarray] = []
         listener = MicrophoneListener(capture, reference=speaker.sounded)
-        process = listener.process
-
-        def keep_raw(samples: np.ndarray) -> None:
-            raw.append(samples.copy())
-            process(samples)
-
-        listener.process = keep_raw  # type: ignore[method-assign]
+        raw = keep_raw_microphone(listener)
         listener.start()
         time.sleep(1.0)
         speech = make_synthesizer("espeak", voice="en-us").render(SENTENCE)
