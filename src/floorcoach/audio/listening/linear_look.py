@@ -151,7 +151,8 @@ class LinearLook:
     ) -> tuple[float, npt.NDArray[np.int16]] | None:
         """The microphone between two stream times with the echo fitted and taken out, cut
         to what can be fetched, with the stream time it starts at; None when none of it is
-        kept any more (or fed yet)."""
+        kept any more (or fed yet), or when it holds nothing but what the fit left of the
+        echo (`MIN_OVER_ECHO_DB`)."""
         start = max(round(start_seconds * RATE_HZ), self._done - self._fetchable, 0)
         end = min(round(end_seconds * RATE_HZ), self._done)
         if end <= start:
