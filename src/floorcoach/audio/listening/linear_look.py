@@ -202,11 +202,11 @@ def _fitted_echo(
         right += block @ mic[lo:hi]
     gram[np.diag_indices_from(gram)] += RIDGE * float(np.trace(gram)) / (2 * TAPS) + 1e-12
     weights = np.linalg.solve(gram, right)
-    echo = np.empty(count)
-    for lo in range(0, count, _CHUNK):
-        hi = min(lo + _CHUNK, count)
-        echo[lo:hi] = weights @ _regressors(reference, starts, lo, hi, middle)
-    return echo
+    # echo[i] = sum_k (w0[k] + t_i * w1[k]) * reference[i + base - k]: two convolutions
+    window = reference[base - TAPS + 1 : base + count]
+    fixed = np.convolve(window, weights[:TAPS], mode="valid")
+    drift = np.convolve(window, weights[TAPS:], mode="valid")
+    return fixed + drift * (np.arange(count) - middle) / RATE_HZ
 
 
 def _regressors(
