@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -38,6 +39,7 @@ RUNTIME_DIR_PREFIX: Final = "floorcoach-pulse-"
 _OWNER_FILE: Final = "owner.pid"
 _START_TIMEOUT_SECONDS: Final = 10.0
 _MAX_SOCKET_PATH: Final = 100  # sun_path holds 108 bytes
+_UNOWNED_GRACE_SECONDS: Final = 120.0
 
 
 class VirtualAudioError(RuntimeError):
@@ -102,24 +104,49 @@ def _kill_daemon(runtime_dir: Path) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
+def _owner_of(runtime_dir: Path) -> int | None:
+    """The pid of the test process that made this runtime dir.
+
+    It is in the dir's name, so it exists from the dir's first instant: an owner file written
+    after `mkdtemp` left a moment in which another worker's clean-up took a colleague's brand
+    new dir for a stale one and killed the daemon started in it (CI lost its sound server
+    twice that way). The owner file is still read for dirs named the older way.
+    """
+    match = re.fullmatch(re.escape(RUNTIME_DIR_PREFIX) + r"(\d+)-.+", runtime_dir.name)
+    if match:
+        return int(match.group(1))
+    return _read_pid(runtime_dir / _OWNER_FILE)
+
+
 def cleanup_stale_daemons(temp_root: Path | None = None) -> list[Path]:
     """Stop daemons left by test sessions that died without tearing down; return their dirs."""
     root = temp_root or Path(tempfile.gettempdir())
     cleaned = []
     for runtime_dir in root.glob(RUNTIME_DIR_PREFIX + "*"):
-        owner = _read_pid(runtime_dir / _OWNER_FILE)
+        owner = _owner_of(runtime_dir)
         if owner is not None and _pid_alive(owner):
             continue  # another live test session (e.g. a colleague's) owns it
+        if owner is None and _age_seconds(runtime_dir) < _UNOWNED_GRACE_SECONDS:
+            continue  # named the older way and still being set up
         _kill_daemon(runtime_dir)
         shutil.rmtree(runtime_dir, ignore_errors=True)
         cleaned.append(runtime_dir)
     return cleaned
 
 
-def _new_runtime_dir() -> Path:
-    for base in (tempfile.gettempdir(), "/tmp"):
-        if len(base) + len("/" + RUNTIME_DIR_PREFIX + "xxxxxxxx/pulse/native") < _MAX_SOCKET_PATH:
-            return Path(tempfile.mkdtemp(prefix=RUNTIME_DIR_PREFIX, dir=base))
+def _age_seconds(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _new_runtime_dir(base: str | None = None) -> Path:
+    """A fresh runtime dir whose name carries this process's pid (see `_owner_of`)."""
+    prefix = f"{RUNTIME_DIR_PREFIX}{os.getpid()}-"
+    for folder in (base,) if base else (tempfile.gettempdir(), "/tmp"):
+        if len(folder) + len("/" + prefix + "xxxxxxxx/pulse/native") < _MAX_SOCKET_PATH:
+            return Path(tempfile.mkdtemp(prefix=prefix, dir=folder))
     raise VirtualAudioError("no temporary directory short enough for a unix socket path")
 
 

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import os
 import queue
+import shutil
 import signal
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import virtual_audio
 from virtual_audio import (
     VirtualAudio,
+    cleanup_stale_daemons,
     loud_seconds,
     read_wav_mono,
     tone_fraction,
@@ -107,3 +113,30 @@ def test_a_dead_daemon_is_diagnosed_and_started_again(tmp_path: Path) -> None:
         write_tone_wav(wav, 440.0, 0.3)
         assert audio.play_into_mic(wav).wait(timeout=10) == 0  # the devices are back too
     assert not audio.is_running()
+
+
+def test_clean_up_spares_a_dir_another_worker_has_only_just_made() -> None:
+    # The moment after mkdtemp, before anything is written into the dir: a clean-up that read
+    # an owner file then found none, took the dir for a stale one, and killed its daemon.
+    root = Path(tempfile.mkdtemp(prefix="fc-", dir="/tmp"))  # short enough for a socket path
+    try:
+        fresh = virtual_audio._new_runtime_dir(str(root))
+        assert not any(fresh.iterdir())
+        assert cleanup_stale_daemons(root) == []
+        assert fresh.is_dir()
+    finally:
+        shutil.rmtree(root)
+
+
+def test_clean_up_removes_a_dir_whose_owner_has_died(tmp_path: Path) -> None:
+    owner = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead_pid = int(owner.stdout)
+    stale = tmp_path / f"{virtual_audio.RUNTIME_DIR_PREFIX}{dead_pid}-abcdefgh"
+    stale.mkdir()
+    assert cleanup_stale_daemons(tmp_path) == [stale]
+    assert not stale.exists()
