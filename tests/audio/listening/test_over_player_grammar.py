@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 
 from floorcoach.audio.listening.phrase_verifier import Verdict
+from floorcoach.audio.listening.self_voice import over_player_table
 from floorcoach.audio.listening.sphinx_config import SphinxConfig, preset
 from floorcoach.audio.listening.sphinx_decoder import over_player_search_name, search_name
-from floorcoach.audio.listening.sphinx_recognizer import SphinxRecognizer, over_player_table
+from floorcoach.audio.listening.sphinx_recognizer import SphinxRecognizer
 from floorcoach.audio.listening.vad import Segment
 from floorcoach.commands import Command, Intent, ListenContext, parse, spoken_table
 from speech_fixtures import espeak, stream

@@ -278,3 +278,17 @@ class EchoGate:
         self.echo_ratio = estimate if self._learned == 0 else 0.7 * self.echo_ratio + 0.3 * estimate
         self._learned += 1
         return True
+
+
+def over_player_table(
+    table: dict[str, Intent], without: frozenset[str] = frozenset()
+) -> dict[str, Intent]:
+    """The phrases of a table that the echo gate takes while the player talks: pause, stop,
+    pain, resume (when clearly the user's) and red flags (self_voice.BARGE_IN), except those
+    left out (`SphinxConfig.over_player_without`)."""
+    counts = BARGE_IN | CLEAR_BARGE_IN
+    return {
+        p: i
+        for p, i in table.items()
+        if (i.command in counts or i.red_flag is not None) and p not in without
+    }

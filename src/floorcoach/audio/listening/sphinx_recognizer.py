@@ -21,6 +21,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from floorcoach.audio.listening.bandwidth import widened
 from floorcoach.audio.listening.command_head import CommandHead, pool_embeddings
 from floorcoach.audio.listening.few_shot import FewShot, Match
 from floorcoach.audio.listening.phrase_verifier import PhraseVerifier, Verdict, verifier_dir
@@ -30,7 +31,7 @@ from floorcoach.audio.listening.second_opinion import (
     choose_second_opinion,
     intent_probabilities,
 )
-from floorcoach.audio.listening.self_voice import BARGE_IN, CLEAR_BARGE_IN
+from floorcoach.audio.listening.self_voice import BARGE_IN, over_player_table
 from floorcoach.audio.listening.sphinx_config import SphinxConfig
 from floorcoach.audio.listening.sphinx_decoder import (
     PHONE_LOOP_SEARCH,
@@ -444,10 +445,12 @@ class SphinxRecognizer:
         return ratio >= c.number_fit_ratio
 
     def _decoder_samples(self, segment: Segment) -> npt.NDArray[np.int16]:
-        """What the grammar decoder hears: Wiener-filtered in a noisy room, raw otherwise."""
+        """What the grammar decoder hears: Wiener-filtered in a noisy room, raw otherwise, and
+        telephone-band speech given a high band (`SphinxConfig.extend_narrowband`)."""
         c = self.config
         noisy = segment.floor_db > c.denoise_above_floor_db
-        return wiener_denoise(segment.samples) if c.denoise and noisy else segment.samples
+        samples = wiener_denoise(segment.samples) if c.denoise and noisy else segment.samples
+        return widened(samples) if c.extend_narrowband else samples
 
     def _enrolled_heard(self, segment: Segment, match: Match) -> Heard:
         """A segment heard as one of the user's enrolled phrases."""
@@ -583,17 +586,3 @@ def _taken_on_a_second_look(intent: Intent) -> bool:
     number, where it hurts): an answer often starts before its question ends. Not red flags
     or other commands: a torn "stop" read again was once "foot drop"."""
     return intent.command in BARGE_IN or intent.number is not None or intent.location is not None
-
-
-def over_player_table(
-    table: dict[str, Intent], without: frozenset[str] = frozenset()
-) -> dict[str, Intent]:
-    """The phrases of a table that the echo gate takes while the player talks: pause, stop,
-    pain, resume (when clearly the user's) and red flags (self_voice.BARGE_IN), except those
-    left out (`SphinxConfig.over_player_without`)."""
-    counts = BARGE_IN | CLEAR_BARGE_IN
-    return {
-        p: i
-        for p, i in table.items()
-        if (i.command in counts or i.red_flag is not None) and p not in without
-    }
