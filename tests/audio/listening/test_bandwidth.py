@@ -139,5 +139,6 @@ def test_the_decoder_hears_telephone_band_segments_widened_when_asked(
         assert np.array_equal(cut_heard, cut)
 
 
-def test_the_preset_widens_and_the_default_does_not_yet() -> None:
-    assert preset("widen_narrowband").extend_narrowband
+def test_the_default_widens_and_its_preset_without_does_not() -> None:
+    assert SphinxConfig().extend_narrowband
+    assert not preset("no_bandwidth_extension").extend_narrowband
