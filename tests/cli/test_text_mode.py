@@ -85,7 +85,13 @@ def test_sigterm_ends_cleanly(tmp_path: Path) -> None:
     process = _play("first-week", "", log, scale=5)
     import time
 
-    time.sleep(2.0)
+    # The handler is set just before the session's first record: wait for that record, not
+    # for a fixed time (under load, start-up took more than the 2 s this used to sleep).
+    deadline = time.monotonic() + 60.0
+    while time.monotonic() < deadline and not (log.exists() and log.read_text().strip()):
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.05)
+    time.sleep(0.5)
     process.terminate()
     out, err = process.communicate(timeout=20)
     assert process.returncode == 130
