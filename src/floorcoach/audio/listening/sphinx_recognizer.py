@@ -44,7 +44,7 @@ from floorcoach.audio.listening.sphinx_decoder import (
 )
 from floorcoach.audio.listening.vad import EnergyVad, Segment, wiener_denoise
 from floorcoach.audio.pcm import RATE_HZ
-from floorcoach.commands import PHRASE_TABLE, Intent, ListenContext, spoken_table
+from floorcoach.commands import PHRASE_TABLE, Command, Intent, ListenContext, spoken_table
 from floorcoach.errors import ModelNotFoundError, RecognizerError
 
 _LOGGER = logging.getLogger(__name__)
@@ -52,6 +52,8 @@ _LOGGER = logging.getLogger(__name__)
 SecondLook = Callable[[float, float], "tuple[float, npt.NDArray[np.int16]] | None"]
 """(start, end) stream seconds -> (start, samples) of a second canceller's output, or None."""
 ENGINE: Final = "pocketsphinx"
+NOT_URGENT: Final = frozenset({Command.NEXT, Command.PREVIOUS, Command.RESTART})
+"""Commands that change the session but need not act within a quarter second."""
 
 
 class SphinxRecognizer:
@@ -102,10 +104,11 @@ class SphinxRecognizer:
         self._early_heard: list[Heard] = []
         """Commands decided before their segment's hangover ended, for `accept` to return."""
         self._not_early = {
-            ctx: sounds_like_a_start(self._decoder, table) for ctx, table in self._tables.items()
+            ctx: sounds_like_a_start(self._decoder, table) | self._waits(table)
+            for ctx, table in self._tables.items()
         }
         self._not_early_over_player = {
-            ctx: sounds_like_a_start(self._decoder, table)
+            ctx: sounds_like_a_start(self._decoder, table) | self._waits(table)
             for ctx, table in self._over_player_tables.items()
         }
         self._verifier: SecondOpinion | None = None
@@ -251,6 +254,12 @@ class SphinxRecognizer:
     def _fits_numbers(self) -> bool:
         """Whether a number the head rule turned down gets the phone-loop fit test."""
         return self.config.number_fit_ratio > -1.0
+
+    def _waits(self, table: dict[str, Intent]) -> set[str]:
+        """Phrases that never act early (`SphinxConfig.early_consequential`)."""
+        if self.config.early_consequential:
+            return set()
+        return {p for p, i in table.items() if i.red_flag is not None or i.command in NOT_URGENT}
 
     def reset(self) -> None:
         """Start a new stream at time zero."""
