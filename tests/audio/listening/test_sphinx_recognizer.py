@@ -244,7 +244,7 @@ def test_consequential_commands_that_need_not_be_fast_wait_for_the_end(
     recognizer: SphinxRecognizer, cache: Path
 ) -> None:
     # Red flags, next, previous and restart lose nothing by waiting 0.3 s; taken early, a
-    # recorded "Alexa" begun was "both legs hurt". Stop, pause and pain must act fast.
+    # recorded "Lexa" was "next". Stop, pause and pain must act fast.
     waits = recognizer._not_early[ListenContext.COMMANDS]
     table = recognizer._tables[ListenContext.COMMANDS]
     for phrase, intent in table.items():

@@ -76,7 +76,7 @@ class SphinxConfig:
     """Red flags, next, previous and restart act early too. Off, they wait for the segment's
     end (0.3 s more): they need not act within a quarter second, and a look at part of a word
     is where two consequential false commands came from on recorded talk (out of sample, a
-    recorded "next" and an "Alexa" begun, taken for "both legs hurt": 15 -> 13 in 4.45 h).
+    recorded "Lexa" taken early for "next", at 20 and 10 dB: 15 -> 13 in 4.45 h).
     Held-out synthetic voices hear as many phrases either way. Stop, pause and pain still act
     early: they must act fast."""
     early_max_seconds: float = 1.2
