@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import wave
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
 from floorcoach.audio.listening.bandwidth import BandwidthExtender, low_pass, power_frames
+from floorcoach.audio.pcm import Pcm, write_wav
 from speech_fixtures import espeak, to_int16
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,11 +25,7 @@ SENTENCES = (
 
 def _write(path: Path, samples: npt.NDArray[np.int16]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(16_000)
-        out.writeframes(samples.tobytes())
+    write_wav(path, Pcm(samples))
 
 
 def test_the_map_is_fitted_on_wideband_clips_only(tmp_path: Path) -> None:
