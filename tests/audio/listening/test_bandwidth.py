@@ -142,3 +142,24 @@ def test_the_decoder_hears_telephone_band_segments_widened_when_asked(
 def test_the_default_widens_and_its_preset_without_does_not() -> None:
     assert SphinxConfig().extend_narrowband
     assert not preset("no_bandwidth_extension").extend_narrowband
+
+
+def test_without_its_map_the_recognizer_hears_telephone_band_speech_as_it_comes(
+    short_wide: npt.NDArray[np.int16],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(bandwidth, "BANDWIDTH_DIR", tmp_path)  # an install without the map
+    bandwidth.shared_extender.cache_clear()
+    bandwidth._usable_extender.cache_clear()
+    try:
+        cut = telephone(short_wide)
+        with caplog.at_level("WARNING"):
+            assert widened(cut) is cut
+            assert widened(cut) is cut
+        warnings = [r for r in caplog.records if "scripts/train_bandwidth" in r.getMessage()]
+        assert len(warnings) == 1  # said once, not for every segment
+    finally:
+        bandwidth.shared_extender.cache_clear()
+        bandwidth._usable_extender.cache_clear()

@@ -16,6 +16,7 @@ envelope. Only the decoder hears it; the command head reads the segment as it ca
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -39,6 +40,8 @@ __all__ = [
     "shared_extender",
     "widened",
 ]
+
+_LOGGER = logging.getLogger(__name__)
 
 BANDWIDTH_DIR: Final = VOICE_MODELS_DIR / "bandwidth"
 RATE_HZ: Final = 16_000
@@ -209,9 +212,23 @@ class BandwidthExtender:
 @lru_cache(maxsize=1)
 def shared_extender() -> BandwidthExtender:
     """One extender per process: the map is 1 KB, but there is no reason to read it twice."""
-    return BandwidthExtender.load()
+    return BandwidthExtender.load(BANDWIDTH_DIR)
+
+
+@lru_cache(maxsize=1)
+def _usable_extender() -> BandwidthExtender | None:
+    """The shared extender, or None (said once) when its map is missing or damaged: the
+    recognizer then hears telephone-band speech as it comes, as before the extension."""
+    try:
+        return shared_extender()
+    except ModelNotFoundError as exc:
+        _LOGGER.warning("%s; telephone-band speech is decoded as it comes", exc)
+        return None
 
 
 def widened(samples: npt.NDArray[np.int16]) -> npt.NDArray[np.int16]:
     """The segment with a predicted high band when it is telephone-band, else as it is."""
-    return shared_extender().extend(samples) if is_narrowband(samples) else samples
+    if not is_narrowband(samples):
+        return samples
+    extender = _usable_extender()
+    return samples if extender is None else extender.extend(samples)
