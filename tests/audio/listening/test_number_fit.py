@@ -100,6 +100,6 @@ def test_the_real_decoder_fits_a_spoken_number_better_than_talk_forced_onto_the_
         audio, _ = stream([espeak(text, tmp_path)], gap_seconds=0.3)
         words, score = recognizer._decode(audio, search)
         assert words, f"the grammar heard nothing in {text!r}"
-        fits[text] = recognizer._fit_ratio(audio, score)
+        fits[text] = recognizer._fit.ratio(audio, score)
     assert fits["zero"] >= SphinxConfig().number_fit_ratio
     assert fits["the weather is fine today"] < 2 * SphinxConfig().number_fit_ratio

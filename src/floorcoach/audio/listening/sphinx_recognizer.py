@@ -24,6 +24,7 @@ import numpy.typing as npt
 from floorcoach.audio.listening.bandwidth import widened
 from floorcoach.audio.listening.command_head import CommandHead, pool_embeddings
 from floorcoach.audio.listening.few_shot import FewShot, Match
+from floorcoach.audio.listening.grammar_fit import GrammarFit
 from floorcoach.audio.listening.phrase_verifier import PhraseVerifier, Verdict, verifier_dir
 from floorcoach.audio.listening.recognizer import Heard, is_safety
 from floorcoach.audio.listening.second_opinion import (
@@ -34,7 +35,6 @@ from floorcoach.audio.listening.second_opinion import (
 from floorcoach.audio.listening.self_voice import BARGE_IN, over_player_table
 from floorcoach.audio.listening.sphinx_config import SphinxConfig
 from floorcoach.audio.listening.sphinx_decoder import (
-    PHONE_LOOP_SEARCH,
     build_decoder,
     decode,
     model_dir,
@@ -87,6 +87,8 @@ class SphinxRecognizer:
             self._over_player_tables[ListenContext.COMMANDS] = over_player_table(
                 table, c.over_player_without
             )
+        self._fit = GrammarFit(c, lambda samples, search: self._decode(samples, search))
+        """The phone-loop fit test (through `_decode`, which tests and scripts replace)."""
         self._decoder = build_decoder(
             self._tables,
             bestpath=c.bestpath,
@@ -248,12 +250,7 @@ class SphinxRecognizer:
     @property
     def _uses_phone_loop(self) -> bool:
         c = self.config
-        return c.min_score_ratio > -1.0 or c.safety_min_score_ratio > -1.0 or self._fits_numbers
-
-    @property
-    def _fits_numbers(self) -> bool:
-        """Whether a number the head rule turned down gets the phone-loop fit test."""
-        return self.config.number_fit_ratio > -1.0
+        return c.min_score_ratio > -1.0 or c.safety_min_score_ratio > -1.0 or self._fit.fits_numbers
 
     def _waits(self, table: dict[str, Intent]) -> set[str]:
         """Phrases that never act early (`SphinxConfig.early_consequential`)."""
@@ -416,7 +413,7 @@ class SphinxRecognizer:
         safety = is_safety(intent)
         confidence = 1.0
         if self._uses_phone_loop:
-            ratio = self._fit_ratio(samples, score)
+            ratio = self._fit.ratio(samples, score)
             need_ratio = c.safety_min_score_ratio if safety else c.min_score_ratio
             if ratio < need_ratio:
                 self._reject(segment, f"{text!r} fits badly: {ratio:.4f} < {need_ratio:.4f}")
@@ -428,30 +425,6 @@ class SphinxRecognizer:
             self._reject(segment, f"{text!r} confidence {confidence:.2f} < {need:.2f}")
             return None
         return self._heard(segment, intent, text, confidence)
-
-    def _fit_ratio(self, samples: npt.NDArray[np.int16], grammar_score: float) -> float:
-        """How well the grammar's path fits: its ln score minus a free phone loop's, per 10 ms
-        frame (0 when the grammar's words explain the sounds as well as any phones do)."""
-        _, free_score = self._decode(samples, PHONE_LOOP_SEARCH)
-        frames = max(1, len(samples) // 160)
-        return (math.log(max(grammar_score, 1e-300)) - math.log(max(free_score, 1e-300))) / frames
-
-    def _number_fits(
-        self, segment: Segment, decoded: Intent | None, samples: npt.NDArray[np.int16], score: float
-    ) -> bool:
-        """A number the head rule turned down is taken when the grammar fits it well
-        (`SphinxConfig.number_fit_ratio`): the head says "no phrase" for many numbers said
-        by people it never heard, and the pain-level question is the only place they count."""
-        c = self.config
-        if not self._fits_numbers or decoded is None:
-            return False
-        if decoded.command is not None or decoded.number is None:
-            return False
-        if segment.speech_seconds > c.number_fit_max_seconds:
-            return False
-        ratio = self._fit_ratio(samples, score)
-        _LOGGER.debug("number %s fits the grammar at %.5f per frame", decoded.number, ratio)
-        return ratio >= c.number_fit_ratio
 
     def _decoder_samples(self, segment: Segment) -> npt.NDArray[np.int16]:
         """What the grammar decoder hears: Wiener-filtered in a noisy room, raw otherwise, and
@@ -526,7 +499,8 @@ class SphinxRecognizer:
         if chosen is not None:
             said = text if chosen == decoded else self._likeliest_phrase(chosen, verdict, table)
             return self._heard(segment, chosen, said, by_intent.get(chosen, 0.0))
-        if self._decoder_decides and self._number_fits(segment, decoded, samples, score):
+        speech = segment.speech_seconds
+        if self._decoder_decides and self._fit.number_fits(speech, decoded, samples, score):
             assert decoded is not None
             return self._heard(segment, decoded, text, by_intent.get(decoded, 0.0))
         if self._rescuer is not None:
