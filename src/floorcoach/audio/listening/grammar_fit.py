@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from floorcoach.audio.listening.sphinx_config import SphinxConfig
-from floorcoach.audio.listening.sphinx_decoder import PHONE_LOOP_SEARCH
+from floorcoach.audio.listening.sphinx_decoder import NUMBERS_SEARCH, PHONE_LOOP_SEARCH
 from floorcoach.commands import Intent
 
 _LOGGER = logging.getLogger(__name__)
@@ -71,3 +71,38 @@ class GrammarFit:
         ratio = self.ratio(samples, score)
         _LOGGER.debug("number %s fits the grammar at %.5f per frame", decoded, ratio)
         return ratio >= c.number_fit_ratio
+
+    @property
+    def forces_numbers(self) -> bool:
+        """Whether a segment turned down is tried as a number (`forced_number`)."""
+        return self.fits_numbers and self._config.forced_number_share <= 1.0
+
+    def forced_number(
+        self,
+        speech_seconds: float,
+        samples: npt.NDArray[np.int16],
+        by_intent: dict[Intent, float],
+        table: dict[str, Intent],
+    ) -> tuple[Intent, str, float] | None:
+        """(number, phrase, the head's probability of it) for a short segment every other
+        rule turned down, or None (`SphinxConfig.forced_number_share`).
+
+        `by_intent` is the head's probability per intent of the context; `table` the
+        context's phrases. The head is asked first: most talk ends there, undecoded.
+        """
+        c = self._config
+        if not self.forces_numbers or speech_seconds > c.number_fit_max_seconds:
+            return None
+        numbers = {intent: p for intent, p in by_intent.items() if is_number(intent)}
+        among = sum(numbers.values())
+        if not numbers or among <= 0.0 or sum(by_intent.values()) < c.forced_number_vote:
+            return None
+        guess, p = max(numbers.items(), key=lambda item: item[1])
+        if p < c.forced_number_share * among:
+            return None
+        text, score = self._decode(samples, NUMBERS_SEARCH)
+        if table.get(text) != guess:
+            return None
+        ratio = self.ratio(samples, score)
+        _LOGGER.debug("%r forced as the number %s: fit %.5f per frame", text, guess, ratio)
+        return (guess, text, p) if ratio >= c.number_fit_ratio else None

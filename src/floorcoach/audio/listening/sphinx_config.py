@@ -93,6 +93,17 @@ class SphinxConfig:
     number_fit_max_seconds: float = 1.2
     """...and only in a segment with at most this much speech: a number is one short word
     (the same bound as `early_max_seconds`); longer talk decoded as a number is not one."""
+    forced_number_share: float = 0.95
+    """A short segment every other rule turned down, in a context that listens for numbers,
+    is decoded once more with a grammar of the numbers alone. That number is taken when the
+    command head gives it at least this share of its vote among numbers, the head's vote for
+    any phrase is at least `forced_number_vote`, and the path fits at `number_fit_ratio`.
+    The decoder often hears a filler or another phrase where a person said a number ("fine"
+    for "seven", "leg" for "four", "carry on" for "three"), and the head, unsure a phrase was
+    said at all, still knows which number it was. Chosen like `number_fit_ratio`, on recorded
+    talk alone (scripts/tune_head forced): the loosest setting with at most 1 false number
+    per hour of talk decoded in the pain-level context. Above 1 turns it off."""
+    forced_number_vote: float = 0.005
     over_player_grammar: bool = True
     """While the player talks (`SphinxRecognizer.set_player_talking`), the commands context is
     decoded with a grammar of only what the echo gate takes then (pause, stop, pain, resume,
@@ -212,6 +223,7 @@ def preset(name: str) -> SphinxConfig:
         "no_second_look": SphinxConfig(second_look=False),
         "nlms_second_look": SphinxConfig(second_look_fitted=False),
         "no_bandwidth_extension": SphinxConfig(extend_narrowband=False),
+        "no_forced_number": SphinxConfig(forced_number_share=1.01),
         "early_consequential": SphinxConfig(early_consequential=True),
         "stop_vetoed_over_player": SphinxConfig(
             head_rule=HeadRule(over_player_stop_share=0.7, over_player_stop_veto=0.99)

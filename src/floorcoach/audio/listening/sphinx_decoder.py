@@ -25,6 +25,10 @@ _LOGGER = logging.getLogger(__name__)
 PHONE_LOOP_SEARCH: Final = "phones"
 """The free phone loop's search (built with `phone_loop`): how well any sounds fit."""
 
+NUMBERS_SEARCH: Final = "numbers"
+"""A grammar of the numbers alone (built with `numbers`): the number a segment sounds most
+like, for one the other rules turned down (grammar_fit.GrammarFit.forced_number)."""
+
 EXTRA_PRONUNCIATIONS: Final[dict[str, tuple[str, ...]]] = {
     # Alternatives for words people say loosely or the dictionary spells one way only.
     "ouch": ("AW T CH",),
@@ -174,9 +178,11 @@ def build_decoder(
     phone_loop: bool,
     over_player: dict[ListenContext, dict[str, Intent]] | None = None,
     over_player_without: frozenset[str] = frozenset(),
+    numbers: list[str] | None = None,
 ) -> Any:
     """A decoder with a grammar search per context (`search_name`) and, with `phone_loop`,
-    the free phone loop (`PHONE_LOOP_SEARCH`).
+    the free phone loop (`PHONE_LOOP_SEARCH`); with `numbers` (phrases of the tables), a
+    search of those alone (`NUMBERS_SEARCH`).
 
     `reject` adds NOT_COMMANDS to every grammar; `absorb` adds the other contexts' phrases,
     so they are decoded and then ignored instead of forced onto one of this context's.
@@ -222,6 +228,9 @@ def build_decoder(
         kept = [p for p in others + ignored if p not in over_player_without]
         jsgf, _ = grammar_for(phrases, known, list(dict.fromkeys(kept)))
         decoder.add_jsgf_string(over_player_search_name(context), jsgf)
+    if numbers:
+        jsgf, _ = grammar_for(numbers, known)
+        decoder.add_jsgf_string(NUMBERS_SEARCH, jsgf)
     if phone_loop:
         decoder.add_allphone_file(
             PHONE_LOOP_SEARCH, os.path.join(model_dir(), "en-us-phone.lm.bin")

@@ -24,7 +24,7 @@ import numpy.typing as npt
 from floorcoach.audio.listening.bandwidth import widened
 from floorcoach.audio.listening.command_head import CommandHead, pool_embeddings
 from floorcoach.audio.listening.few_shot import FewShot, Match
-from floorcoach.audio.listening.grammar_fit import GrammarFit
+from floorcoach.audio.listening.grammar_fit import GrammarFit, is_number
 from floorcoach.audio.listening.phrase_verifier import PhraseVerifier, Verdict, verifier_dir
 from floorcoach.audio.listening.recognizer import Heard, is_safety
 from floorcoach.audio.listening.second_opinion import (
@@ -97,6 +97,7 @@ class SphinxRecognizer:
             phone_loop=self._uses_phone_loop,
             over_player=self._over_player_tables,
             over_player_without=c.over_player_without,
+            numbers=self._numbers() if self._fit.forces_numbers else None,
         )
         self._player_talking: Callable[[float, float], bool] | None = None
         self._on_unclear: Callable[[float, float, float], None] | None = None
@@ -251,6 +252,10 @@ class SphinxRecognizer:
     def _uses_phone_loop(self) -> bool:
         c = self.config
         return c.min_score_ratio > -1.0 or c.safety_min_score_ratio > -1.0 or self._fit.fits_numbers
+
+    def _numbers(self) -> list[str]:
+        """Every context's bare numbers, for the numbers-only search."""
+        return sorted({p for t in self._tables.values() for p, i in t.items() if is_number(i)})
 
     def _waits(self, table: dict[str, Intent]) -> set[str]:
         """Phrases that never act early (`SphinxConfig.early_consequential`)."""
@@ -503,6 +508,10 @@ class SphinxRecognizer:
         if self._decoder_decides and self._fit.number_fits(speech, decoded, samples, score):
             assert decoded is not None
             return self._heard(segment, decoded, text, by_intent.get(decoded, 0.0))
+        if self._decoder_decides:
+            forced = self._fit.forced_number(speech, samples, by_intent, table)
+            if forced is not None:
+                return self._heard(segment, *forced)
         if self._rescuer is not None:
             known = {p: i for p, i in table.items() if p in self._rescuer_knows}
             rescue = self._rescuer.judge(segment.samples, allowed=set(known))
