@@ -140,13 +140,13 @@ def _forcing_recognizer(
 @pytest.mark.parametrize(
     ("forced", "fit", "vote", "share", "speech_seconds", "expected"),
     [
-        ("seven", -0.0010, 0.01, 0.99, 0.5, Intent(number=7)),  # the head's number, fitting
-        ("seven", -0.0013, 0.01, 0.95, 0.5, Intent(number=7)),  # exactly at both lines
-        ("seven", -0.0016, 0.01, 0.99, 0.5, None),  # the numbers fit badly: talk
-        ("eight", -0.0010, 0.01, 0.99, 0.5, None),  # the decoder's number is not the head's
-        ("seven", -0.0010, 0.01, 0.90, 0.5, None),  # the head is torn between numbers
-        ("seven", -0.0010, 0.001, 0.99, 0.5, None),  # the head all but sure it was no phrase
-        ("seven", -0.0010, 0.01, 0.99, 1.5, None),  # too much speech for one number
+        ("seven", -0.0010, 0.01, 0.999, 0.5, Intent(number=7)),  # the head's number, fitting
+        ("seven", -0.0013, 0.01, 0.99, 0.5, Intent(number=7)),  # exactly at both lines
+        ("seven", -0.0016, 0.01, 0.999, 0.5, None),  # the numbers fit badly: talk
+        ("eight", -0.0010, 0.01, 0.999, 0.5, None),  # the decoder's number is not the head's
+        ("seven", -0.0010, 0.01, 0.95, 0.5, None),  # the head is torn between numbers
+        ("seven", -0.0010, 0.001, 0.999, 0.5, None),  # the head all but sure it was no phrase
+        ("seven", -0.0010, 0.01, 0.999, 1.5, None),  # too much speech for one number
     ],
 )
 def test_a_segment_turned_down_is_taken_as_the_number_head_and_decoder_agree_on(
@@ -167,7 +167,7 @@ def test_a_segment_turned_down_is_taken_as_the_number_head_and_decoder_agree_on(
 
 
 def test_forced_numbers_are_off_in_their_preset_and_never_early() -> None:
-    head = _UnsureHead("seven", 0.01, 0.99)
+    head = _UnsureHead("seven", 0.01, 0.999)
     off = _forcing_recognizer(preset("no_forced_number"), head, "fine", "seven", -0.0010)
     assert off.decode_segment(_segment(0.5)) is None
     on = _forcing_recognizer(SphinxConfig(), head, "fine", "seven", -0.0010)
@@ -176,7 +176,7 @@ def test_forced_numbers_are_off_in_their_preset_and_never_early() -> None:
 
 def test_forced_numbers_only_where_numbers_are_listened_for() -> None:
     """In the commands context a number means nothing: the numbers are never tried there."""
-    head = _UnsureHead("seven", 0.01, 0.99)
+    head = _UnsureHead("seven", 0.01, 0.999)
     recognizer = _forcing_recognizer(SphinxConfig(), head, "fine", "seven", -0.0010)
     recognizer.set_context(ListenContext.COMMANDS)
     assert recognizer.decode_segment(_segment(0.5)) is None
