@@ -27,6 +27,7 @@ from floorcoach.audio.listening.phrase_verifier import (
     verdict_among,
     verifier_phrases,
 )
+from floorcoach.audio.listening.recognizer import is_number
 from floorcoach.audio.listening.speech_embedding import SpeechEmbedder, shared_embedder
 from floorcoach.commands import Command, Intent
 from floorcoach.errors import ModelNotFoundError
@@ -172,7 +173,7 @@ class HeadRule:
                 veto = self.pain_veto
             if decoded.command is Command.STOP and over_player and short:
                 need_share, veto = self.over_player_stop_share, self.over_player_stop_veto
-            if decoded.command is None and decoded.number is not None:
+            if is_number(decoded):
                 need_share, veto = self.number_share, self.number_veto
             if share >= need_share and 1.0 - vote < veto:
                 return decoded

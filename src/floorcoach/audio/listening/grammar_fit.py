@@ -17,6 +17,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
+from floorcoach.audio.listening.recognizer import is_number
 from floorcoach.audio.listening.sphinx_config import SphinxConfig
 from floorcoach.audio.listening.sphinx_decoder import NUMBERS_SEARCH, PHONE_LOOP_SEARCH
 from floorcoach.commands import Intent
@@ -28,11 +29,6 @@ Decode = Callable[[npt.NDArray[np.int16], str], "tuple[str, float]"]
 
 SAMPLES_PER_FRAME = 160
 """The decoder's 10 ms frame at 16 kHz: the fit is a per-frame figure."""
-
-
-def is_number(intent: Intent | None) -> bool:
-    """Whether an intent is a bare number (an answer to "how bad is it?")."""
-    return intent is not None and intent.command is None and intent.number is not None
 
 
 class GrammarFit:

@@ -24,6 +24,11 @@ def is_safety(intent: Intent) -> bool:
     return intent.red_flag is not None or intent.command in SAFETY_COMMANDS
 
 
+def is_number(intent: Intent | None) -> bool:
+    """Whether an intent is a bare number (an answer to "how bad is it?")."""
+    return intent is not None and intent.command is None and intent.number is not None
+
+
 ENGINES: Final[tuple[str, ...]] = ("auto", "pocketsphinx", "vosk")
 
 

@@ -24,9 +24,9 @@ import numpy.typing as npt
 from floorcoach.audio.listening.bandwidth import widened
 from floorcoach.audio.listening.command_head import CommandHead, pool_embeddings
 from floorcoach.audio.listening.few_shot import FewShot, Match
-from floorcoach.audio.listening.grammar_fit import GrammarFit, is_number
+from floorcoach.audio.listening.grammar_fit import GrammarFit
 from floorcoach.audio.listening.phrase_verifier import PhraseVerifier, Verdict, verifier_dir
-from floorcoach.audio.listening.recognizer import Heard, is_safety
+from floorcoach.audio.listening.recognizer import Heard, is_number, is_safety
 from floorcoach.audio.listening.second_opinion import (
     SecondOpinion,
     choose_second_opinion,
