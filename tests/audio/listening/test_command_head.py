@@ -20,6 +20,7 @@ from floorcoach.audio.listening.command_head import (
     HeadRule,
     head_phrases,
     is_consequential,
+    side_by_side,
 )
 from floorcoach.audio.listening.sphinx_config import SphinxConfig, preset
 from floorcoach.audio.listening.sphinx_recognizer import SphinxRecognizer
@@ -160,6 +161,53 @@ def test_a_head_trained_for_other_phrases_is_refused(tmp_path: Path) -> None:
     (tmp_path / "head.json").write_text(json.dumps(meta))
     with pytest.raises(ModelNotFoundError, match="last class"):
         CommandHead(tmp_path)
+
+
+def _network(rng: np.random.Generator, hidden: int, classes: int) -> list:  # type: ignore[type-arg]
+    return [
+        (
+            rng.standard_normal((577, hidden)).astype(np.float32),
+            rng.standard_normal(hidden).astype(np.float32),
+        ),
+        (
+            rng.standard_normal((hidden, classes)).astype(np.float32),
+            rng.standard_normal(classes).astype(np.float32),
+        ),
+    ]
+
+
+def _logits(layers: list, x: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+    (w0, b0), (w1, b1) = layers
+    return np.maximum(x @ w0 + b0, 0.0) @ w1 + b1
+
+
+def test_networks_side_by_side_are_one_head_that_averages_their_logits(tmp_path: Path) -> None:
+    """scripts/train_command_head ships several seeds as one head: the loader must run it as
+    the average of its members, not as any one of them."""
+    classes = [*head_phrases(), OTHER]
+    rng = np.random.default_rng(7)
+    members = [_network(rng, 16, len(classes)) for _ in range(3)]
+    merged = side_by_side(members)
+    arrays = {"mean": np.zeros(577, np.float32), "scale": np.ones(577, np.float32)}
+    for i, (w, b) in enumerate(merged):
+        arrays[f"w{i}"], arrays[f"b{i}"] = w, b
+    np.savez(tmp_path / "head.npz", **arrays)
+    meta = {"version": "t", "classes": classes, "layers": 2, "trained": {"members": 3}}
+    (tmp_path / "head.json").write_text(json.dumps(meta))
+    head = CommandHead(tmp_path)
+    x = rng.standard_normal(577).astype(np.float32)
+    mean_logits = np.mean([_logits(m, x) for m in members], axis=0).astype(np.float64)
+    expected = np.exp(mean_logits - mean_logits.max())
+    expected /= expected.sum()
+    got = head.probabilities_of_pooled(x)
+    assert np.allclose(got, expected, atol=1e-5)
+    for member in members:
+        alone = np.exp(_logits(member, x) - _logits(member, x).max())
+        assert not np.allclose(got, alone / alone.sum(), atol=1e-3)
+    assert "3 networks averaged" in head.description
+    assert side_by_side(members[:1]) is members[0]
+    with pytest.raises(ValueError, match="exactly two layers"):
+        side_by_side([members[0] + members[1]])
 
 
 @pytest.fixture(scope="module")
