@@ -4,10 +4,10 @@ Why: the grammar decoder forces almost any short utterance onto some phrase, so 
 it maps to a command is checked by a second opinion. The first second opinion (the phrase
 verifier) was trained from scratch on synthesizers and turned recorded people down. This one
 reads Google's speech embedding (listening/speech_embedding.py, trained on real speech) and is a
-one-hidden-layer network trained by `scripts/train_command_head` on synthetic voices saying
-every phrase, the recorded people we have, and a lot of recorded ordinary speech labelled
-"not a command". Its answer has the same shape as the verifier's (`Verdict`), so the
-recognizer's decision rule serves both.
+one-hidden-layer network (the shipped one: four averaged, see `side_by_side`) trained by
+`scripts/train_command_head` on synthetic voices saying every phrase, the recorded people we
+have, and a lot of recorded ordinary speech labelled "not a command". Its answer has the same
+shape as the verifier's (`Verdict`), so the recognizer's decision rule serves both.
 """
 
 from __future__ import annotations
