@@ -18,6 +18,7 @@ from floorcoach.audio.listening.command_head import (
     OTHER,
     CommandHead,
     HeadRule,
+    Layers,
     head_phrases,
     is_consequential,
     side_by_side,
@@ -163,7 +164,7 @@ def test_a_head_trained_for_other_phrases_is_refused(tmp_path: Path) -> None:
         CommandHead(tmp_path)
 
 
-def _network(rng: np.random.Generator, hidden: int, classes: int) -> list:  # type: ignore[type-arg]
+def _network(rng: np.random.Generator, hidden: int, classes: int) -> Layers:
     return [
         (
             rng.standard_normal((577, hidden)).astype(np.float32),
@@ -176,7 +177,7 @@ def _network(rng: np.random.Generator, hidden: int, classes: int) -> list:  # ty
     ]
 
 
-def _logits(layers: list, x: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+def _logits(layers: Layers, x: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
     (w0, b0), (w1, b1) = layers
     return np.maximum(x @ w0 + b0, 0.0) @ w1 + b1
 

@@ -38,6 +38,7 @@ __all__ = [
     "OTHER",
     "CommandHead",
     "HeadRule",
+    "Layers",
     "head_phrases",
     "is_consequential",
     "pool_embeddings",
