@@ -29,6 +29,7 @@ from floorcoach.audio.listening.phrase_verifier import (
 )
 from floorcoach.audio.listening.recognizer import is_number
 from floorcoach.audio.listening.speech_embedding import SpeechEmbedder, shared_embedder
+from floorcoach.blas_threads import one_blas_thread
 from floorcoach.commands import Command, Intent
 from floorcoach.errors import ModelNotFoundError
 from floorcoach.paths import VOICE_MODELS_DIR
@@ -214,6 +215,7 @@ class CommandHead:
     """The trained head, loaded from `voice_models/command-head/` (head.json + head.npz)."""
 
     def __init__(self, model_dir: Path | None = None, embedder: SpeechEmbedder | None = None):
+        one_blas_thread()  # its products are small: threads only spin (blas_threads.py)
         directory = model_dir or head_dir()
         meta_path = directory / "head.json"
         weights_path = directory / "head.npz"

@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from floorcoach.audio.pcm import RATE_HZ
+from floorcoach.blas_threads import one_blas_thread
 from floorcoach.commands import ListenContext, normalize, spoken_table
 from floorcoach.errors import ModelNotFoundError
 from floorcoach.paths import VOICE_MODELS_DIR
@@ -152,6 +153,7 @@ class PhraseVerifier:
     """The trained network, loaded from `voice_models/floorcoach-verifier/`."""
 
     def __init__(self, model_dir: Path | None = None) -> None:
+        one_blas_thread()  # its products are small: threads only spin (blas_threads.py)
         directory = model_dir or MODEL_DIR
         weights_path = directory / "verifier.npz"
         meta_path = directory / "verifier.json"

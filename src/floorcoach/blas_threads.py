@@ -1,0 +1,28 @@
+"""One BLAS thread for numpy: the recognizer's products are small and want none of the rest.
+
+Why: the recognizer multiplies small matrices (the phrase verifier's 40 log-mel bands by a
+segment's frames, the command head's 577 inputs). OpenBLAS splits such products over every
+core, and its idle threads then spin, so on two busy cores the same held-out-voice streams took
+2.3x the CPU and were answered 47 ms later at the median than with one thread
+(BENCHMARKS.md, eighteenth session). On a Raspberry Pi that spin takes cores from the speech
+synthesizer and the audio threads. onnxruntime already runs on one thread of its own.
+
+`threadpoolctl` changes the limit in a process where numpy is already loaded (an environment
+variable would only act before that).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from threadpoolctl import threadpool_limits
+
+_DONE = threading.Event()
+
+
+def one_blas_thread() -> None:
+    """Limit numpy's BLAS to one thread in this process (once; later calls do nothing)."""
+    if _DONE.is_set():
+        return
+    threadpool_limits(limits=1, user_api="blas")
+    _DONE.set()
