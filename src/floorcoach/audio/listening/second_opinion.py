@@ -57,3 +57,11 @@ def intent_probabilities(verdict: Verdict, table: dict[str, Intent]) -> dict[Int
     for phrase, intent in table.items():
         by_intent[intent] = by_intent.get(intent, 0.0) + verdict.probabilities.get(phrase, 0.0)
     return by_intent
+
+
+def likeliest_phrase(intent: Intent, verdict: Verdict, table: dict[str, Intent]) -> str:
+    """The phrase meaning `intent` that the second opinion found likeliest."""
+    return max(
+        (phrase for phrase, meant in table.items() if meant == intent),
+        key=lambda phrase: verdict.probabilities.get(phrase, 0.0),
+    )

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 
 from floorcoach.audio.listening.command_head import HeadRule
 from floorcoach.audio.listening.vad import VadConfig
+from floorcoach.audio.listening.verifier_overrule import Overrule
 from floorcoach.errors import RecognizerError
 
 
@@ -65,6 +66,12 @@ class SphinxConfig:
     verifier, by its own thresholds below, hears one of the phrases it knows. It was trained
     on many synthesizer voices and hears them better than the head (held-out espeak-ng voices);
     on recorded people it adds few false commands (2.7 / h alone, BENCHMARKS.md)."""
+    overrule: Overrule = field(default_factory=Overrule)
+    """With the rescue's verifier loaded: when it is sure that the intent the decoder and head
+    chose is wrong and another is right, that one is taken instead (never for or into stop,
+    pain, red flags or other consequential commands; listening/verifier_overrule.py). Held-out
+    espeak-ng voices, commands context at 10 dB, three noise draws: 741 -> 755 of 810 right,
+    wrong commands 28 -> 14; recorded people unchanged. Preset `no_overrule` is without."""
     early_share: float = 0.9
     """Acting before the hangover ends needs more than the head rule: the decoder's intent with
     at least this share of the head's vote among phrases..."""
@@ -225,6 +232,7 @@ def preset(name: str) -> SphinxConfig:
         "nlms_second_look": SphinxConfig(second_look_fitted=False),
         "no_bandwidth_extension": SphinxConfig(extend_narrowband=False),
         "no_forced_number": SphinxConfig(forced_number_share=1.01),
+        "no_overrule": SphinxConfig(overrule=Overrule(probability=1.01)),
         "early_consequential": SphinxConfig(early_consequential=True),
         "stop_vetoed_over_player": SphinxConfig(
             head_rule=HeadRule(over_player_stop_share=0.7, over_player_stop_veto=0.99)

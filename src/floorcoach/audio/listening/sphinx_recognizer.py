@@ -31,6 +31,7 @@ from floorcoach.audio.listening.second_opinion import (
     SecondOpinion,
     choose_second_opinion,
     intent_probabilities,
+    likeliest_phrase,
 )
 from floorcoach.audio.listening.self_voice import BARGE_IN, over_player_table
 from floorcoach.audio.listening.sphinx_config import SphinxConfig
@@ -493,16 +494,19 @@ class SphinxRecognizer:
             return heard
         over_player = search != self._search(context)
         chosen = c.head_rule.decide(decoded, by_intent, segment.speech_seconds, over_player)
+        instead = self._overruled(segment, chosen, table, over_player)
         if early:
             vote = sum(by_intent.values())
-            if chosen is None or chosen != decoded or vote < c.early_vote:
-                return None
+            if chosen is None or chosen != decoded or vote < c.early_vote or instead:
+                return None  # an overruled intent waits for the whole segment
             share = by_intent.get(chosen, 0.0)
             if share < c.early_share * vote:
                 return None
             return self._heard(segment, chosen, text, share)
+        if instead is not None:
+            return instead
         if chosen is not None:
-            said = text if chosen == decoded else self._likeliest_phrase(chosen, verdict, table)
+            said = text if chosen == decoded else likeliest_phrase(chosen, verdict, table)
             return self._heard(segment, chosen, said, by_intent.get(chosen, 0.0))
         speech = segment.speech_seconds
         if self._decoder_decides and self._fit.number_fits(speech, decoded, samples, score):
@@ -513,8 +517,7 @@ class SphinxRecognizer:
             if forced is not None:
                 return self._heard(segment, *forced)
         if self._rescuer is not None:
-            known = {p: i for p, i in table.items() if p in self._rescuer_knows}
-            rescue = self._rescuer.judge(segment.samples, allowed=set(known))
+            known, rescue = self._rescuer_verdict(segment, table)
             heard = self._verifier_decision(
                 segment, decoded if text in known else None, text, rescue, known
             )
@@ -524,6 +527,31 @@ class SphinxRecognizer:
             segment, f"decoder {text!r}, head {verdict.phrase!r} p={verdict.probability:.2f}"
         )
         return None
+
+    def _rescuer_verdict(
+        self, segment: Segment, table: dict[str, Intent]
+    ) -> tuple[dict[str, Intent], Verdict]:
+        """The phrase verifier's verdict among the context's phrases it knows, and those."""
+        assert self._rescuer is not None
+        known = {p: i for p, i in table.items() if p in self._rescuer_knows}
+        return known, self._rescuer.judge(segment.samples, allowed=set(known))
+
+    def _overruled(
+        self, segment: Segment, chosen: Intent | None, table: dict[str, Intent], over_player: bool
+    ) -> Heard | None:
+        """The verifier's intent when it is sure the chosen one is wrong (`SphinxConfig.overrule`;
+        not over the player's voice, where the canceller tears words it never heard torn)."""
+        rule = self.config.overrule
+        if chosen is None or self._rescuer is None or over_player or not rule.may_replace(chosen):
+            return None
+        known, verdict = self._rescuer_verdict(segment, table)
+        by_intent = intent_probabilities(verdict, known)
+        instead = rule.decide(chosen, by_intent)
+        if instead is None:
+            return None
+        said = likeliest_phrase(instead, verdict, known)
+        _LOGGER.debug("verifier overruled %s with %r (p=%.2f)", chosen, said, by_intent[instead])
+        return self._heard(segment, instead, said, by_intent[instead])
 
     def _verifier_decision(
         self,
@@ -546,16 +574,8 @@ class SphinxRecognizer:
             guess, p = max(by_intent.items(), key=lambda item: item[1])
             need = c.safety_alone_probability if is_safety(guess) else c.alone_probability
             if p >= need:
-                return self._heard(segment, guess, self._likeliest_phrase(guess, verdict, table), p)
+                return self._heard(segment, guess, likeliest_phrase(guess, verdict, table), p)
         return None
-
-    @staticmethod
-    def _likeliest_phrase(intent: Intent, verdict: Verdict, table: dict[str, Intent]) -> str:
-        """The phrase meaning `intent` that the second opinion found likeliest."""
-        return max(
-            (phrase for phrase, meant in table.items() if meant == intent),
-            key=lambda phrase: verdict.probabilities.get(phrase, 0.0),
-        )
 
     @staticmethod
     def _heard(segment: Segment, intent: Intent, text: str, confidence: float) -> Heard:
