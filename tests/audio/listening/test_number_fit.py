@@ -166,6 +166,29 @@ def test_a_segment_turned_down_is_taken_as_the_number_head_and_decoder_agree_on(
         assert heard.text == "seven"
 
 
+def test_a_number_that_fails_the_fit_and_is_then_forced_decodes_the_phone_loop_once() -> None:
+    """The decoder heard "eight" fitting badly (the fit test decodes the phone loop); the
+    segment is then tried as a forced number, whose fit needs the same phone-loop score."""
+    head = _UnsureHead("seven", 0.01, 0.999)
+    recognizer = _forcing_recognizer(SphinxConfig(), head, "eight", "seven", -0.0010)
+    decode = recognizer._decode
+    searches: list[str] = []
+
+    def counting(samples: np.ndarray, search: str) -> tuple[str, float]:
+        searches.append(search)
+        return decode(samples, search)
+
+    recognizer._decode = counting  # type: ignore[method-assign]
+    heard = recognizer.decode_segment(_segment(0.5))
+    assert heard is not None
+    assert heard.intent == Intent(number=7)
+    assert NUMBERS_SEARCH in searches
+    assert searches.count(PHONE_LOOP_SEARCH) == 1
+    searches.clear()
+    recognizer.decode_segment(_segment(0.5))  # another segment: decoded afresh
+    assert searches.count(PHONE_LOOP_SEARCH) == 1
+
+
 def test_forced_numbers_are_off_in_their_preset_and_never_early() -> None:
     head = _UnsureHead("seven", 0.01, 0.999)
     off = _forcing_recognizer(preset("no_forced_number"), head, "fine", "seven", -0.0010)

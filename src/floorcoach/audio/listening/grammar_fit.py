@@ -37,13 +37,22 @@ class GrammarFit:
     def __init__(self, config: SphinxConfig, decode: Decode) -> None:
         self._config = config
         self._decode = decode
+        self._free: tuple[npt.NDArray[np.int16], float] | None = None
+        """The last segment decoded with the phone loop, and its score."""
 
     def ratio(self, samples: npt.NDArray[np.int16], grammar_score: float) -> float:
         """How well the grammar's path fits: its ln score minus a free phone loop's, per 10 ms
         frame (0 when the grammar's words explain the sounds as well as any phones do)."""
-        _, free_score = self._decode(samples, PHONE_LOOP_SEARCH)
+        free_score = self._free_score(samples)
         frames = max(1, len(samples) // SAMPLES_PER_FRAME)
         return (math.log(max(grammar_score, 1e-300)) - math.log(max(free_score, 1e-300))) / frames
+
+    def _free_score(self, samples: npt.NDArray[np.int16]) -> float:
+        """The phone loop's score, decoded once a segment: a number that fails the fit test
+        is then tried as a forced number, which needs the same score again."""
+        if self._free is None or self._free[0] is not samples:
+            self._free = (samples, self._decode(samples, PHONE_LOOP_SEARCH)[1])
+        return self._free[1]
 
     @property
     def fits_numbers(self) -> bool:
