@@ -2,9 +2,10 @@
 
 Why: the recognizer multiplies small matrices (the phrase verifier's 40 log-mel bands by a
 segment's frames, the command head's 577 inputs). OpenBLAS splits such products over every
-core, and its idle threads then spin, so on two busy cores the same held-out-voice streams took
-2.3x the CPU and were answered 47 ms later at the median than with one thread
-(BENCHMARKS.md, eighteenth session). On a Raspberry Pi that spin takes cores from the speech
+core, and its idle threads then spin: in two benchmark workers on two cores, the same
+held-out-voice streams took twice the CPU (RTF 0.071 against 0.035) and were answered 34 ms
+later at the median (261 against 227 ms) than with one thread (BENCHMARKS.md, eighteenth
+session). On a Raspberry Pi that spin takes cores from the speech
 synthesizer and the audio threads. onnxruntime already runs on one thread of its own.
 
 `threadpoolctl` changes the limit in a process where numpy is already loaded (an environment

@@ -1,7 +1,7 @@
 """Loading the recognizer's models leaves numpy's BLAS on one thread (blas_threads.py).
 
 Threaded, OpenBLAS split the recognizer's small products over both cores and its idle
-threads spun: 2.3x the CPU for the same streams (BENCHMARKS.md, eighteenth session).
+threads spun: twice the CPU for the same streams (BENCHMARKS.md, eighteenth session).
 """
 
 from __future__ import annotations

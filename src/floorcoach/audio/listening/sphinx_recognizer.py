@@ -497,7 +497,7 @@ class SphinxRecognizer:
         instead = self._overruled(segment, chosen, table, over_player)
         if early:
             vote = sum(by_intent.values())
-            if chosen is None or chosen != decoded or vote < c.early_vote or instead:
+            if chosen is None or chosen != decoded or vote < c.early_vote or instead is not None:
                 return None  # an overruled intent waits for the whole segment
             share = by_intent.get(chosen, 0.0)
             if share < c.early_share * vote:
