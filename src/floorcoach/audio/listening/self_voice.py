@@ -292,3 +292,10 @@ def over_player_table(
         for p, i in table.items()
         if (i.command in counts or i.red_flag is not None) and p not in without
     }
+
+
+def taken_on_a_second_look(intent: Intent) -> bool:
+    """Pause, stop and pain (BARGE_IN), and answers to the player's questions (a
+    number, where it hurts): an answer often starts before its question ends. Not red flags
+    or other commands: a torn "stop" read again was once "foot drop"."""
+    return intent.command in BARGE_IN or intent.number is not None or intent.location is not None

@@ -159,7 +159,7 @@ class SphinxConfig:
     the linear canceller's: where WebRTC took out nearly all that the linear one left, that
     was the player's echo. On the 0 dB captures the users' words were -0.7 to -7.3 dB, and
     the two commands heard in the player's echo -10.7 and -12.1 dB. A second look takes only
-    pause, stop, pain and answers (sphinx_recognizer._taken_on_a_second_look): a torn "stop"
+    pause, stop, pain and answers (self_voice.taken_on_a_second_look): a torn "stop"
     read again was once a red flag ("foot drop")."""
     second_look_max_speech_seconds: float = 1.5
     """Only segments with at most this much speech: the commands taken over the player are

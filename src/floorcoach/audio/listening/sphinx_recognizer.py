@@ -33,7 +33,7 @@ from floorcoach.audio.listening.second_opinion import (
     intent_probabilities,
     likeliest_phrase,
 )
-from floorcoach.audio.listening.self_voice import BARGE_IN, over_player_table
+from floorcoach.audio.listening.self_voice import over_player_table, taken_on_a_second_look
 from floorcoach.audio.listening.sphinx_config import SphinxConfig
 from floorcoach.audio.listening.sphinx_decoder import (
     build_decoder,
@@ -341,7 +341,7 @@ class SphinxRecognizer:
         if 10 * math.log10(kept / linear) < c.second_look_kept_db:
             return None  # what the linear canceller left there is the player's echo
         heard = self.decode_segment(replace(segment, samples=samples, padded_start_seconds=begins))
-        if heard is None or not _taken_on_a_second_look(heard.intent):
+        if heard is None or not taken_on_a_second_look(heard.intent):
             return None
         _LOGGER.debug("%r heard on a second look at %.2f s", heard.text, segment.start_seconds)
         return heard
@@ -591,10 +591,3 @@ class SphinxRecognizer:
     def _decode(self, samples: npt.NDArray[np.int16], search: str) -> tuple[str, float]:
         """Text and score of one search (tests and scripts/tune_* replace or call this)."""
         return decode(self._decoder, samples, search)
-
-
-def _taken_on_a_second_look(intent: Intent) -> bool:
-    """Pause, stop and pain (self_voice.BARGE_IN), and answers to the player's questions (a
-    number, where it hurts): an answer often starts before its question ends. Not red flags
-    or other commands: a torn "stop" read again was once "foot drop"."""
-    return intent.command in BARGE_IN or intent.number is not None or intent.location is not None
