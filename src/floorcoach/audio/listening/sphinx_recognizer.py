@@ -494,15 +494,17 @@ class SphinxRecognizer:
             return heard
         over_player = search != self._search(context)
         chosen = c.head_rule.decide(decoded, by_intent, segment.speech_seconds, over_player)
-        instead = self._overruled(segment, chosen, table, over_player)
         if early:
             vote = sum(by_intent.values())
-            if chosen is None or chosen != decoded or vote < c.early_vote or instead is not None:
-                return None  # an overruled intent waits for the whole segment
+            if chosen is None or chosen != decoded or vote < c.early_vote:
+                return None
             share = by_intent.get(chosen, 0.0)
             if share < c.early_share * vote:
                 return None
+            if self._overruled(segment, chosen, table, over_player) is not None:
+                return None  # an overruled intent waits for the whole segment
             return self._heard(segment, chosen, text, share)
+        instead = self._overruled(segment, chosen, table, over_player)
         if instead is not None:
             return instead
         if chosen is not None:
@@ -540,7 +542,7 @@ class SphinxRecognizer:
         self, segment: Segment, chosen: Intent | None, table: dict[str, Intent], over_player: bool
     ) -> Heard | None:
         """The verifier's intent when it is sure the chosen one is wrong (`SphinxConfig.overrule`;
-        not over the player's voice, where the canceller tears words it never heard torn)."""
+        not over the player's voice: the echo canceller tears words, and it never heard such)."""
         rule = self.config.overrule
         if chosen is None or self._rescuer is None or over_player or not rule.may_replace(chosen):
             return None
