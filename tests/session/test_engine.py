@@ -393,12 +393,17 @@ def test_pain_at_every_level_and_location(shapes: LoadedRoutine, level: int, loc
         assert decision["decision"] == "reduce"
         assert decision["hold_seconds"] == 21  # 30 s cut by 30 %
         # two holds on each side became one: said, since every number said must be true
-        assert said[0] == "Let's make it gentler: holds of 21 seconds, once on each side."
+        assert said[0] == (
+            f"Pain at {level}. Let's make it gentler: holds of 21 seconds, once on each side."
+        )
         assert sim.engine.perf is not None
         assert sim.engine.perf.hold_seconds == 21
     else:
         assert decision["decision"] == "continue"
-        assert said[0] == "Okay. Ease into it, and only go as far as is comfortable."
+        # the level said back: a misheard number is heard as such
+        assert said[0] == (
+            f"Pain at {level}. Okay. Ease into it, and only go as far as is comfortable."
+        )
         assert not sim.engine.paused
     assert not sim.engine.finished
 
@@ -418,7 +423,7 @@ def test_severe_pain_without_an_easier_variant_skips(shapes: LoadedRoutine) -> N
 def test_reduce_cuts_reps_and_slows_the_tempo(shapes: LoadedRoutine) -> None:
     sim = _sim_at(shapes, Phase.REP, "tilt")
     said = _report_pain(sim, 5, "my back")
-    assert said[0] == "Let's make it gentler: four reps with a slower count."
+    assert said[0] == "Pain at 5. Let's make it gentler: four reps with a slower count."
     perf = sim.engine.perf
     assert perf is not None
     assert (perf.reps, perf.tempo_seconds) == (4, 3.0)
@@ -431,6 +436,8 @@ def test_no_answer_is_treated_as_moderate(shapes: LoadedRoutine) -> None:
     said = [e.text for _, e in sim.result.effects if isinstance(e, Say)]
     assert "I didn't hear an answer, so I'll treat it as moderate and go gently." in said
     assert _decisions(sim)[-1]["decision"] == "reduce"
+    # an assumed level is never said back as if the user had said it
+    assert not [text for text in said if text.startswith("Pain at")]
 
 
 def test_the_same_exercise_hurting_twice_is_skipped_for_the_session(
@@ -440,7 +447,9 @@ def test_the_same_exercise_hurting_twice_is_skipped_for_the_session(
     _report_pain(sim, 2, "my back")
     sim.run_until(lambda s: s.engine.phase is Phase.HOLD)
     said = _report_pain(sim, 2, "my back")
-    assert said[0] == "This exercise has hurt twice now, so we'll skip it for the rest of today."
+    assert said[0] == (
+        "Pain at 2. This exercise has hurt twice now, so we'll skip it for the rest of today."
+    )
     assert sim.engine.exercise_id == "lift"
     sim.hear("go back")  # coming back to it later in the session still skips it
     assert sim.engine.exercise_id == "stretch"
@@ -455,7 +464,7 @@ def test_pain_level_and_location_out_of_order(shapes: LoadedRoutine) -> None:
     sim.hear("that hurts")
     assert _says(sim.hear("my back")) == ["And how bad, from 0 to 10?"]
     said = _says(sim.hear("four"))
-    assert said[0] == "Let's make it gentler: holds of 21 seconds, once on each side."
+    assert said[0] == "Pain at 4. Let's make it gentler: holds of 21 seconds, once on each side."
 
 
 # ---------------------------------------------------------------- red flags

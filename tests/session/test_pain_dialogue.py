@@ -284,7 +284,9 @@ def test_that_hurts_stops_and_asks_how_bad_then_where(shapes: LoadedRoutine) -> 
     assert not dialogue.answer(Intent(command=Command.NEXT))  # not an answer: the caller's
     assert dialogue.answer(Intent(location=Location.BACK))
     assert dialogue.question is None
-    assert _said(out) == ["Let's make it gentler: holds of 21 seconds, once on each side."]
+    assert _said(out) == [
+        "Pain at 4. Let's make it gentler: holds of 21 seconds, once on each side."
+    ]
     perf = session.perf
     assert perf is not None
     assert (perf.hold_seconds, perf.reps, perf.outcome) == (21, 1, Outcome.REDUCED)
@@ -344,7 +346,7 @@ def test_the_second_report_on_an_exercise_skips_it_for_the_day(shapes: LoadedRou
     assert "lift" not in dialogue.skip_for_session
     _tell(dialogue, 2, Location.BACK)
     assert _said(out)[-1] == (
-        "This exercise has hurt twice now, so we'll skip it for the rest of today."
+        "Pain at 2. This exercise has hurt twice now, so we'll skip it for the rest of today."
     )
     assert dialogue.skip_for_session == {"lift"}
     assert session.records[1].outcome is Outcome.SKIPPED
@@ -357,7 +359,7 @@ def test_carrying_on_says_where_when_a_step_is_running(shapes: LoadedRoutine) ->
     dialogue, out = _dialogue(session)
     _tell(dialogue, 1, Location.BACK)
     assert _said(out)[-2:] == [
-        "Okay. Ease into it, and only go as far as is comfortable.",
+        "Pain at 1. Okay. Ease into it, and only go as far as is comfortable.",
         "Carrying on: hold, 10 seconds left.",
     ]
 
@@ -414,3 +416,42 @@ def test_a_late_where_that_changes_nothing_is_noted(shapes: LoadedRoutine) -> No
     _tell(dialogue, 1, Location.BACK)
     session.now += PAIN_FOLLOWUP_SECONDS + 1
     assert not dialogue.late_location(Location.LEG)  # too late: a new report instead
+
+
+@pytest.mark.parametrize(
+    ("answers", "first_words"),
+    [
+        # a level the user said is said back, so a "nine" misheard as "one" is heard as such
+        ([Intent(number=1), Intent(location=Location.BACK)], "Pain at 1. Okay."),
+        ([Intent(location=Location.BACK), Intent(number=4)], "Pain at 4. Let's make"),
+        # severe: the decision says the level itself, once
+        ([Intent(number=8)], "With pain at 8,"),
+        # taken on the place, not the level: nothing to say back
+        ([Intent(number=2), Intent(location=Location.LEG)], "With pain spreading down"),
+        # "I'm fine, carry on" is taken as 0, but the user never said 0
+        ([Intent(command=Command.RESUME)], "Okay. Ease into it"),
+    ],
+)
+def test_a_level_is_said_back_only_when_the_user_said_it_and_the_decision_does_not(
+    shapes: LoadedRoutine, answers: list[Intent], first_words: str
+) -> None:
+    session = FakeSession(shapes, perf=_perf(shapes, 0))
+    dialogue, out = _dialogue(session)
+    dialogue.report(None)
+    for answer in answers:
+        assert dialogue.answer(answer)
+    assert dialogue.question is None
+    decision = _said(out)[-1]
+    assert decision.startswith(first_words), decision
+    assert decision.count("ain at") <= 1  # never "Pain at 8. With pain at 8"
+
+
+def test_a_level_assumed_after_no_answer_is_not_said_back(shapes: LoadedRoutine) -> None:
+    session = FakeSession(shapes, perf=_perf(shapes, 0))
+    dialogue, out = _dialogue(session)
+    dialogue.report(None)
+    session.now = 200.0  # past the answer time
+    dialogue.check_deadline()
+    said = _said(out)
+    assert "I didn't hear an answer, so I'll treat it as moderate and go gently." in said
+    assert not [text for text in said if "Pain at" in text]

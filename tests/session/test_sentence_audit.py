@@ -184,8 +184,17 @@ class Audit:
         return None
 
     def check(self, index: int, line: Line) -> bool:
-        """Check the line by the first rule it matches; False when none does."""
+        """Check the line by the first rule it matches; False when none does.
+
+        A pain level said back first ("Pain at 2. ") is checked on its own, and the rest of
+        the sentence by the rules."""
         text = line.text
+        if echo := re.match(r"Pain at (\d+)\. ", text):
+            self.checked["pain_said_back"] += 1
+            check_pain_said_back(self, index, line, echo)
+            text = text[echo.end() :]
+            if not _states_a_number(text, self.names):
+                return True
         for rule in RULES:
             match = re.fullmatch(rule.pattern, text)
             if match:
@@ -421,6 +430,18 @@ def check_where(audit: Audit, index: int, line: Line, m: re.Match[str]) -> None:
         left = _seconds(m.group(3))  # rounded to whole seconds
         if abs(end.t - line.t - left) > 0.5 + EPS:
             audit.fail(line, f"it ended {end.t - line.t:.2f} s later")
+
+
+def check_pain_said_back(audit: Audit, index: int, line: Line, m: re.Match[str]) -> None:
+    """The level said back is the one reported, and the user said it: not assumed after the
+    question went unanswered."""
+    before = [x for x in audit.lines[:index] if x.kind == "log"]
+    pains = [x for x in before if x.record["kind"] == "pain"]
+    if not pains or pains[-1].record["level"] != int(m.group(1)):
+        audit.fail(line, f"the pain reported was {pains[-1].record if pains else None}")
+    asked = [i for i, x in enumerate(before) if x.record["kind"] == "pain_reported"]
+    if asked and any(x.record["kind"] == "pain_no_answer" for x in before[asked[-1] :]):
+        audit.fail(line, "the level was assumed after no answer, not said")
 
 
 def check_pain_level(audit: Audit, index: int, line: Line, m: re.Match[str]) -> None:
@@ -675,6 +696,22 @@ def test_the_audit_catches_a_false_number() -> None:
     assert any("the exercise ended with holds of 6" in p for p in problems), problems
 
 
+def test_the_audit_catches_a_pain_level_said_back_wrong() -> None:
+    """The audit itself: "Pain at 4." said back after a reported 5 is caught."""
+    loaded = _loaded("quick-test")
+    sim = _drive(loaded, Phase.HOLD, 5, "in my back", None)
+    assert not _audit(loaded, sim)
+    effects = sim.result.effects
+    said_back = [
+        (t, e) for t, e in effects if isinstance(e, Say) and e.text.startswith("Pain at 5. ")
+    ]
+    assert said_back
+    t, effect = said_back[0]
+    false = Say(effect.text.replace("Pain at 5", "Pain at 4"), effect.utterance_id)
+    effects[effects.index((t, effect))] = (t, false)
+    assert any("the pain reported was" in p for p in _audit(loaded, sim))
+
+
 def test_the_audit_checks_every_kind_of_sentence_it_knows() -> None:
     """Across the pain paths of every routine, each rule is used at least once."""
     used: Counter[str] = Counter()
@@ -693,5 +730,6 @@ def test_the_audit_checks_every_kind_of_sentence_it_knows() -> None:
             audit = Audit(loaded, _drive(loaded, phase, level, where, None))
             assert not audit.run()
             used.update(audit.checked)
-    missing = {rule.name for rule in RULES} - set(used) - {"hurt_twice", "question"}
+    kinds = {rule.name for rule in RULES} | {"pain_said_back"}
+    missing = kinds - set(used) - {"hurt_twice", "question"}
     assert not missing, missing

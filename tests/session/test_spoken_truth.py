@@ -108,7 +108,9 @@ def test_moderate_pain_during_the_welcome_makes_the_first_exercise_gentler(
     sim.hear("that hurts")
     sim.hear("five")
     said = _says(sim.hear("my back"))
-    assert said[0] == "Let's make Test stretch gentler: holds of 21 seconds, once on each side."
+    assert said[0] == (
+        "Pain at 5. Let's make Test stretch gentler: holds of 21 seconds, once on each side."
+    )
     sim.run_until(lambda s: s.engine.exercise_id == "lift")
     assert _hold_lengths(sim) == [21.0] * 4  # once on each side, two sets
     summary = sim.finish().summary
@@ -122,7 +124,9 @@ def test_mild_pain_during_the_welcome_changes_nothing_and_says_so(shapes: Loaded
     sim.hear("that hurts")
     sim.hear("two")
     said = _says(sim.hear("my back"))
-    assert said[0] == "Thanks for telling me. Go gently, and say that hurts at any time."
+    assert said[0] == (
+        "Pain at 2. Thanks for telling me. Go gently, and say that hurts at any time."
+    )
     run = sim.finish()
     assert "Exercise 1 of 4: Test stretch." in run.said()
     assert run.summary is not None
@@ -214,7 +218,8 @@ def test_moderate_pain_on_a_hold_at_its_minimum_switches_instead_of_pretending(
     said = _says(sim.hear("my back"))
     assert not any("holds of 6 seconds" in text for text in said)
     assert said[0] == (
-        "This one can't be made any shorter, so let's switch to the easier Gentle stretch."
+        "Pain at 5. This one can't be made any shorter, so let's switch to the easier Gentle"
+        " stretch."
     )
     assert sim.engine.exercise_id == "gentle-stretch"
     assert _decisions(sim)[-1]["reason"] == "cannot_reduce"
@@ -230,7 +235,7 @@ def test_moderate_pain_on_reps_at_their_minimum_and_slowest_skips(tmp_path: Path
     sim.hear("that hurts")
     sim.hear("four")
     said = _says(sim.hear("my back"))
-    assert said[0] == "This one can't be made any gentler, so let's skip it for today."
+    assert said[0] == ("Pain at 4. This one can't be made any gentler, so let's skip it for today.")
     assert sim.engine.exercise_id == "walk"
 
 
@@ -317,7 +322,7 @@ def test_pain_before_a_resumed_start_plans_the_exercise_resumed_at(shapes: Loade
     sim.hear("that hurts")
     sim.hear("five")
     assert _says(sim.hear("my back"))[0] == (
-        "Let's make Test stretch gentler: holds of 21 seconds, once on each side."
+        "Pain at 5. Let's make Test stretch gentler: holds of 21 seconds, once on each side."
     )
     said = _says(sim.hear("resume"))
     assert said[:2] == [

@@ -3,8 +3,9 @@
 "That hurts" stops the clock and asks the level (0 to 10) and the place (back or down the
 leg), unless it was said with them. The answer decides, by the item's pain rules: carry on
 gently, reduce the numbers, switch to the easier variant, or skip (also when the exercise
-has hurt before today). Before the first exercise the decision is a plan for it. A place
-said soon after a decision may make it stricter, never gentler.
+has hurt before today), said with the level the user gave ("Pain at 4. ..."). Before the first
+exercise the decision is a plan for it. A place said soon after a decision may make it
+stricter, never gentler.
 
 The decisions themselves are pure functions (`decide_on_exercise`, `decide_before_start`);
 `PainDialogue` holds the conversation and carries decisions out through `PainSession`.
@@ -49,6 +50,9 @@ class PainQuestion:
     """'level' or 'location'."""
     asked_again: int = 0
     """Times this question was asked again after unclear words (ASK_AGAIN_TIMES at most)."""
+    level_said: bool = False
+    """Whether the level came from the user's words (not assumed after no answer or "I'm
+    fine"): such a level is said back with a decision that does not already say it."""
 
     @property
     def text(self) -> str:
@@ -329,7 +333,9 @@ class PainDialogue:
         session = self._session
         session.pause(PauseReason.PAIN)
         self.followup = None
-        self.question = PainQuestion(level, location, self._answer_deadline())
+        self.question = PainQuestion(
+            level, location, self._answer_deadline(), level_said=level is not None
+        )
         self._out.log("pain_reported", level=level, location=location)
         if level is not None and self._decides_at_once(level):
             self._decide()
@@ -348,6 +354,7 @@ class PainDialogue:
         out = self._out
         if intent.number is not None and intent.command in (None, Command.PAIN):
             question.level = intent.number
+            question.level_said = True
             out.stop_speech()
             if question.location is not None or self._decides_at_once(question.level):
                 self._decide()
@@ -497,14 +504,15 @@ class PainDialogue:
         self.reports.append(report)
         self._out.log("pain", level=level, location=report["location"])
         self._out.stop_speech()
+        lead = self._level_said_back(question, level)
         if perf is None:
-            decision = self.plan_start(level, question.location)
+            decision = self.plan_start(level, question.location, lead=lead)
             session.resume(announce=False)
         else:
             session.records[perf.item.index].pain_reports += 1
             self.counts[perf.item.exercise.id] += 1
             repeated = self.counts[perf.item.exercise.id] >= (rules.skip_after_reports or 2)
-            decision = self._act(perf, level, question.location, repeated=repeated)
+            decision = self._act(perf, level, question.location, repeated=repeated, lead=lead)
         self.followup = PainFollowup(
             session.now + PAIN_FOLLOWUP_SECONDS,
             level,
@@ -513,6 +521,28 @@ class PainDialogue:
             decision,
             perf.item.index if perf else None,
         )
+
+    def _level_said_back(self, question: PainQuestion, level: int) -> str:
+        """ "Pain at 2. " before a decision on a level the user said, unless the decision says
+        it ("With pain at 8, ...") or was taken on the place ("spreading down your leg").
+
+        Why: the recognizer can mishear a number (2 of 100 recorded telephone-band digits were
+        heard as another), and "Thanks for telling me" after a "nine" heard as "one" would
+        hide the slip; said back, the user hears it and can say "that hurts" again.
+        """
+        if not question.level_said:
+            return ""
+        session = self._session
+        perf = session.perf
+        index = session.upcoming_index()
+        if perf is not None:
+            rules = perf.rules
+        elif index is not None:
+            rules = session.loaded.items[index].pain_rules
+        else:
+            return f"Pain at {level}. "
+        severe = pain_choice(level, question.location, rules) == "severe"
+        return "" if severe else f"Pain at {level}. "
 
     def _act(
         self,
