@@ -14,16 +14,12 @@ variable would only act before that).
 
 from __future__ import annotations
 
-import threading
+from functools import cache
 
 from threadpoolctl import threadpool_limits
 
-_DONE = threading.Event()
 
-
+@cache
 def one_blas_thread() -> None:
     """Limit numpy's BLAS to one thread in this process (once; later calls do nothing)."""
-    if _DONE.is_set():
-        return
     threadpool_limits(limits=1, user_api="blas")
-    _DONE.set()
