@@ -34,7 +34,8 @@ from floorcoach.session.events import (
     Unclear,
 )
 from floorcoach.session.outbox import Outbox
-from floorcoach.session.pain_dialogue import PainDialogue, StartPlan
+from floorcoach.session.pain_decisions import StartPlan
+from floorcoach.session.pain_dialogue import PainDialogue
 from floorcoach.session.red_flag_check import RedFlagCheck, red_flag_warning
 from floorcoach.session.steps import (
     CallStep,

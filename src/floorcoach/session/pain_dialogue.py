@@ -7,29 +7,36 @@ has hurt before today), said with the level the user gave ("Pain at 4. ..."). Be
 exercise the decision is a plan for it. A place said soon after a decision may make it
 stricter, never gentler.
 
-The decisions themselves are pure functions (`decide_on_exercise`, `decide_before_start`);
-`PainDialogue` holds the conversation and carries decisions out through `PainSession`.
+The decisions themselves are pure functions (`pain_decisions`); `PainDialogue` holds the
+conversation and carries decisions out through `PainSession`.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from floorcoach.commands import Command, Intent, Location
 from floorcoach.content.catalog import LoadedRoutine, ResolvedItem
 from floorcoach.content.routine import Exercise, PainRules
-from floorcoach.session.events import Phase, Priority
+from floorcoach.session.events import Priority
 from floorcoach.session.outbox import Outbox
-from floorcoach.session.step_planning import cannot_reduce, gentler_plan, reduced_numbers
+from floorcoach.session.pain_decisions import (
+    PAIN_RANKS,
+    PainDecision,
+    StartPlan,
+    decide_before_start,
+    decide_on_exercise,
+    decision_rank,
+    exercise_begun,
+    pain_choice,
+)
 from floorcoach.session.steps import Outcome, PauseReason, Performance, RunningStep
 from floorcoach.session.summary import ExerciseRecord
 
 PAIN_FOLLOWUP_SECONDS: Final = 10.0
 """A location said this soon after a pain decision answers "where?" and the decision is retaken."""
-PAIN_RANKS: Final[dict[str, int]] = {"continue": 0, "reduce": 1, "easier_variant": 2, "skip": 3}
-"""Decisions on pain, gentlest first: a late answer to "where?" may only move up this list."""
 LEVEL_QUESTION: Final = "How bad is it, from 0 to 10?"
 LOCATION_QUESTION: Final = "Is it in your back, or spreading down your leg?"
 NOT_CAUGHT: Final = "Sorry, I didn't catch that."
@@ -70,204 +77,6 @@ class PainFollowup:
     decision: str
     item_index: int | None
     """The routine item decided on; None before the first exercise."""
-
-
-@dataclass
-class StartPlan:
-    """What pain reported before the first exercise does to it, applied when it opens."""
-
-    index: int
-    decision: str
-    variant: Exercise | None = None
-    hold_seconds: float = 0.0
-    reps: int = 0
-    tempo_seconds: float = 0.0
-
-    def apply(self, perf: Performance, record: ExerciseRecord) -> None:
-        """Make the opening exercise what was planned (a variant is already in `perf`)."""
-        if self.variant is not None:
-            record.outcome = Outcome.EASIER_VARIANT
-            record.done_as = self.variant.id
-        elif self.decision == "reduce":
-            perf.hold_seconds, perf.reps = self.hold_seconds, self.reps
-            perf.tempo_seconds = self.tempo_seconds
-            perf.outcome = record.outcome = Outcome.REDUCED
-
-
-@dataclass(frozen=True)
-class PainDecision:
-    """A decision as said and logged, with what it changes."""
-
-    decision: str
-    """'continue', 'reduce', 'easier_variant' or 'skip'."""
-    said: str
-    fields: dict[str, Any] = field(default_factory=dict)
-    """Logged after decision and said, in this order."""
-    variant: Exercise | None = None
-    numbers: tuple[float, int, float] | None = None
-    """Reduce: the new hold seconds, reps and tempo seconds."""
-
-
-# ---------------------------------------------------------------- the rules, pure
-
-
-def pain_choice(level: int, location: Location | None, rules: PainRules) -> str:
-    """'severe' (easier variant or skip), 'reduce' or 'continue', by the pain rules."""
-    spreading = location is Location.LEG and bool(rules.stop_if_spreads_down_leg)
-    if level > (rules.reduce_max_level or 5) or spreading:
-        return "severe"
-    if level > (rules.ease_max_level or 3):
-        return "reduce"
-    return "continue"
-
-
-def pain_reason(level: int, location: Location | None, rules: PainRules) -> tuple[str, str]:
-    """The reason for easing off, as said ("With pain at 7,") and as logged."""
-    if location is Location.LEG and rules.stop_if_spreads_down_leg:
-        return "With pain spreading down your leg,", "spreading"
-    return f"With pain at {level},", "severe"
-
-
-def decision_rank(choice: str, has_easier: bool) -> int:
-    """Where a choice lands on PAIN_RANKS ('severe': the variant if there is one, else skip)."""
-    if choice == "severe":
-        return PAIN_RANKS["easier_variant" if has_easier else "skip"]
-    return PAIN_RANKS[choice]
-
-
-def exercise_begun(perf: Performance, running: RunningStep | None) -> bool:
-    """Whether any of the exercise has been done (a hold or rep begun or finished)."""
-    counting = running is not None and running.step.phase in (Phase.HOLD, Phase.REP, Phase.WALK)
-    return bool(perf.completed) or counting
-
-
-def decide_on_exercise(
-    perf: Performance,
-    level: int,
-    location: Location | None,
-    *,
-    repeated: bool,
-    easier: Exercise | None,
-    begun: bool,
-    lead: str = "",
-) -> PainDecision:
-    """What pain during an exercise does to it.
-
-    repeated: it has hurt often enough today to skip. easier: its easier variant, if any.
-    begun: some of it has been done. lead: said first ("Thanks. " for a late answer).
-    """
-    if repeated:
-        return PainDecision(
-            "skip",
-            lead + "This exercise has hurt twice now, so we'll skip it for the rest of today.",
-            {"reason": "repeated_pain"},
-        )
-    rules = perf.rules
-    choice = pain_choice(level, location, rules)
-    if choice == "severe":
-        opening, reason = pain_reason(level, location, rules)
-        return _ease_off(opening, reason, easier=easier, begun=begun, lead=lead)
-    if choice == "reduce":
-        ex = perf.exercise
-        reduced = reduced_numbers(ex, perf.hold_seconds, perf.reps, perf.tempo_seconds, rules)
-        if reduced is None:
-            opening = f"This one {cannot_reduce(ex)}, so"
-            return _ease_off(opening, "cannot_reduce", easier=easier, begun=begun, lead=lead)
-        hold, reps, tempo = reduced
-        return PainDecision(
-            "reduce",
-            f"{lead}Let's make it gentler: {gentler_plan(ex, perf, hold, reps, tempo)}.",
-            {
-                "reason": "moderate",
-                "hold_seconds": hold,
-                "reps": reps,
-                "tempo_seconds": round(tempo, 2),
-            },
-            numbers=reduced,
-        )
-    return PainDecision(
-        "continue",
-        lead + "Okay. Ease into it, and only go as far as is comfortable.",
-        {"reason": "mild"},
-    )
-
-
-def _ease_off(
-    opening: str, reason: str, *, easier: Exercise | None, begun: bool, lead: str
-) -> PainDecision:
-    """Switch to the easier variant, or skip the exercise when there is none."""
-    if easier is not None:
-        if reason == "cannot_reduce":
-            action = f"let's switch to the easier {easier.name}."
-        elif begun:
-            action = f"let's stop this one and switch to the easier {easier.name}."
-        else:
-            action = f"let's do the easier {easier.name} instead."
-        return PainDecision(
-            "easier_variant",
-            f"{lead}{opening} {action}",
-            {"reason": reason, "variant": easier.id},
-            variant=easier,
-        )
-    if reason == "cannot_reduce":
-        action = "let's skip it for today."
-    else:
-        action = "let's skip this exercise for today. I'll note it for next time."
-    return PainDecision("skip", f"{lead}{opening} {action}", {"reason": reason})
-
-
-def decide_before_start(
-    loaded: LoadedRoutine,
-    index: int | None,
-    level: int,
-    location: Location | None,
-    *,
-    lead: str = "",
-) -> tuple[PainDecision, StartPlan | None]:
-    """Pain before the first exercise: what the exercise at `index` will be when it opens."""
-    if index is None:
-        return PainDecision("continue", lead + "Thanks for telling me.", {"reason": "mild"}), None
-    item = loaded.items[index]
-    ex, rules = item.exercise, item.pain_rules
-    choice = pain_choice(level, location, rules)
-    if choice == "severe":
-        opening, reason = pain_reason(level, location, rules)
-        return _start_ease_off(loaded, index, opening, reason, lead=lead)
-    if choice == "reduce":
-        reduced = reduced_numbers(ex, ex.hold_seconds, ex.reps, ex.tempo_seconds, rules)
-        if reduced is None:
-            opening = f"{ex.name} {cannot_reduce(ex)}, so"
-            return _start_ease_off(loaded, index, opening, "cannot_reduce", lead=lead)
-        hold, reps, tempo = reduced
-        plan = gentler_plan(ex, Performance.of(item), hold, reps, tempo)
-        fields = {
-            "reason": "moderate",
-            "index": index,
-            "hold_seconds": hold,
-            "reps": reps,
-            "tempo_seconds": round(tempo, 2),
-        }
-        decision = PainDecision("reduce", f"{lead}Let's make {ex.name} gentler: {plan}.", fields)
-        return decision, StartPlan(index, "reduce", None, hold, reps, tempo)
-    said = lead + "Thanks for telling me. Go gently, and say that hurts at any time."
-    return PainDecision("continue", said, {"reason": "mild"}), None
-
-
-def _start_ease_off(
-    loaded: LoadedRoutine, index: int, opening: str, reason: str, *, lead: str
-) -> tuple[PainDecision, StartPlan]:
-    items = loaded.items
-    name = items[index].exercise.name
-    easier = loaded.variant(items[index].exercise, "easier")
-    if easier is not None:
-        said = f"{lead}{opening} we'll start with the easier {easier.name} instead of {name}."
-        fields = {"reason": reason, "variant": easier.id, "index": index}
-        return PainDecision("easier_variant", said, fields), StartPlan(
-            index, "easier_variant", easier
-        )
-    then = f" and start with {items[index + 1].exercise.name}" if index + 1 < len(items) else ""
-    said = f"{lead}{opening} we'll skip {name} today{then}."
-    return PainDecision("skip", said, {"reason": reason, "index": index}), StartPlan(index, "skip")
 
 
 # ---------------------------------------------------------------- the conversation
@@ -417,13 +226,20 @@ class PainDialogue:
         )
         self._decide()
 
-    def plan_start(self, level: int, location: Location | None, *, lead: str = "") -> str:
+    def plan_start(
+        self, level: int, location: Location | None, *, lead: str = "", level_said: bool = False
+    ) -> str:
         """Pain before the first exercise: decide now what the first exercise will be."""
         self.start_plan = None
         self.start_pain = (level, location)
         session = self._session
         decision, plan = decide_before_start(
-            session.loaded, session.upcoming_index(), level, location, lead=lead
+            session.loaded,
+            session.upcoming_index(),
+            level,
+            location,
+            lead=lead,
+            level_said=level_said,
         )
         self.start_plan = plan
         self._announce(decision)
@@ -504,15 +320,15 @@ class PainDialogue:
         self.reports.append(report)
         self._out.log("pain", level=level, location=report["location"])
         self._out.stop_speech()
-        lead = self._level_said_back(question, level)
+        said = question.level_said
         if perf is None:
-            decision = self.plan_start(level, question.location, lead=lead)
+            decision = self.plan_start(level, question.location, level_said=said)
             session.resume(announce=False)
         else:
             session.records[perf.item.index].pain_reports += 1
             self.counts[perf.item.exercise.id] += 1
             repeated = self.counts[perf.item.exercise.id] >= (rules.skip_after_reports or 2)
-            decision = self._act(perf, level, question.location, repeated=repeated, lead=lead)
+            decision = self._act(perf, level, question.location, repeated=repeated, level_said=said)
         self.followup = PainFollowup(
             session.now + PAIN_FOLLOWUP_SECONDS,
             level,
@@ -522,28 +338,6 @@ class PainDialogue:
             perf.item.index if perf else None,
         )
 
-    def _level_said_back(self, question: PainQuestion, level: int) -> str:
-        """ "Pain at 2. " before a decision on a level the user said, unless the decision says
-        it ("With pain at 8, ...") or was taken on the place ("spreading down your leg").
-
-        Why: the recognizer can mishear a number (2 of 100 recorded telephone-band digits were
-        heard as another), and "Thanks for telling me" after a "nine" heard as "one" would
-        hide the slip; said back, the user hears it and can say "that hurts" again.
-        """
-        if not question.level_said:
-            return ""
-        session = self._session
-        perf = session.perf
-        index = session.upcoming_index()
-        if perf is not None:
-            rules = perf.rules
-        elif index is not None:
-            rules = session.loaded.items[index].pain_rules
-        else:
-            return f"Pain at {level}. "
-        severe = pain_choice(level, question.location, rules) == "severe"
-        return "" if severe else f"Pain at {level}. "
-
     def _act(
         self,
         perf: Performance,
@@ -552,6 +346,7 @@ class PainDialogue:
         *,
         repeated: bool,
         lead: str = "",
+        level_said: bool = False,
     ) -> str:
         """Decide on the exercise in progress and carry it out; returns the decision."""
         session = self._session
@@ -563,6 +358,7 @@ class PainDialogue:
             easier=session.loaded.variant(perf.exercise, "easier"),
             begun=exercise_begun(perf, session.running),
             lead=lead,
+            level_said=level_said,
         )
         if repeated:
             self.skip_for_session.add(perf.item.exercise.id)

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Final
 
 from floorcoach.commands import Command
 from floorcoach.session.events import Phase, Priority
-from floorcoach.session.pain_dialogue import PainQuestion, StartPlan
+from floorcoach.session.pain_decisions import StartPlan
+from floorcoach.session.pain_dialogue import PainQuestion
 from floorcoach.session.steps import PauseReason, Performance, RunningStep, Step
 from floorcoach.session.summary import ExerciseRecord
 
