@@ -18,6 +18,10 @@ def test_demo_writes_audio_and_a_transcript(tmp_path: Path) -> None:
     assert "PLAYER  Welcome to Quick test." in transcript
     assert "USER    pause" in transcript
     assert 'HEARD   "that hurts"  -> pain' in transcript
+    # the pain decision is said before the next exercise is named (both are asked for at once)
+    said = [line.split("PLAYER  ", 1)[1] for line in transcript.splitlines() if "PLAYER" in line]
+    decision = next(i for i, text in enumerate(said) if "skip it for today" in text)
+    assert said[decision + 1] == "Exercise 2 of 3: Pelvic tilts.", said[decision - 1 : decision + 2]
     lines = result.stdout.splitlines()
     assert lines[0].startswith("user spoke ")
     assert any(line.startswith("lines understood: ") for line in lines)

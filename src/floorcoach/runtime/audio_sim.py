@@ -94,6 +94,9 @@ class AudioSimResult:
     ignored: int = 0
     heard: int = 0
     audio_seconds_processed: float = 0.0
+    spoken: list[tuple[float, float, str]] = field(default_factory=list)
+    """What the player said, in order: (start, end, text) on the timeline. A "say" record is
+    the time a line was asked for; a line queued behind another starts later."""
 
 
 UserAgent = Callable[[Simulation], Pcm | None]
@@ -220,6 +223,7 @@ def run_on_audio_clock(
         ignored=gate.ignored,
         heard=heard_count,
         audio_seconds_processed=index * chunk / RATE_HZ,
+        spoken=run.spoken,
     )
 
 

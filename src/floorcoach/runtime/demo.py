@@ -182,23 +182,31 @@ class DemoResult:
     understood: list[str]
 
     def transcript(self) -> str:
-        """A readable account: who said what, when, and what the player understood."""
-        lines = []
-        for record in self.sim.records:
-            stamp = _clock(record["t"])
-            kind = record["kind"]
-            if kind == "say":
-                lines.append(f"{stamp}  PLAYER  {record['text']}")
-            elif kind == "heard":
-                lines.append(f'{stamp}  HEARD   "{record["text"]}"  -> {record["command"]}')
-            elif kind == "ignored":
-                lines.append(f'{stamp}  (ignored "{record["text"]}": {record["reason"]})')
-            elif kind == "decision":
-                lines.append(f"{stamp}  (decision: {record['decision']})")
+        """A readable account: who said what, when, and what the player understood.
+
+        The player's lines are stamped when they were spoken, not when they were asked for:
+        a decision and the next exercise's title are asked for at the same moment, and the
+        title is spoken after the decision. At the same time, the user's words come first,
+        then what the player made of them, then what it said.
+        """
+        lines: list[tuple[float, int, str]] = []
         for t, text in self.script:
-            lines.append(f"{_clock(t)}  USER    {text}")
-        lines.sort()
-        return "\n".join(lines) + "\n"
+            lines.append((t, 0, f"USER    {text}"))
+        for record in self.sim.records:
+            kind = record["kind"]
+            if kind == "heard":
+                text = f'HEARD   "{record["text"]}"  -> {record["command"]}'
+            elif kind == "ignored":
+                text = f'(ignored "{record["text"]}": {record["reason"]})'
+            elif kind == "decision":
+                text = f"(decision: {record['decision']})"
+            else:
+                continue
+            lines.append((record["t"], 1, text))
+        for start, _end, text in self.sim.spoken:
+            lines.append((start, 2, f"PLAYER  {text}"))
+        lines.sort(key=lambda line: (_clock(line[0]), line[1]))  # stable: ties keep their order
+        return "".join(f"{_clock(t)}  {text}\n" for t, _, text in lines)
 
 
 def run_demo(
