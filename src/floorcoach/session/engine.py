@@ -476,16 +476,7 @@ class Engine:
             return
         record = self.records[perf.item.index]
         close_record(record, perf, left_early=left_early)
-        self.out.log(
-            "outcome",
-            index=perf.item.index,
-            outcome=record.outcome.value,
-            done_as=record.done_as,
-            hold_seconds=record.hold_seconds,
-            reps=record.reps,
-            units_done=record.units_done,
-            units_planned=record.units_planned,
-        )
+        self.out.log("outcome", index=perf.item.index, **record.outcome_fields())
         self.perf = None
 
     def rebuild(self) -> None:

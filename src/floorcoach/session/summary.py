@@ -33,6 +33,17 @@ class ExerciseRecord:
     result: str = "not_reached"
     """How it ended, whatever was changed: completed, partial, skipped or not_reached."""
 
+    def outcome_fields(self) -> dict[str, Any]:
+        """How it went, as logged when it closes and in the session summary."""
+        return {
+            "outcome": self.outcome.value,
+            "done_as": self.done_as,
+            "hold_seconds": self.hold_seconds,
+            "reps": self.reps,
+            "units_done": self.units_done,
+            "units_planned": self.units_planned,
+        }
+
 
 def close_record(record: ExerciseRecord, perf: Performance, *, left_early: bool) -> None:
     """Fill in how the exercise went; left_early means the user moved on from it."""
@@ -72,12 +83,7 @@ def session_summary(
         "exercises": [
             {
                 "exercise": record.exercise,
-                "outcome": record.outcome.value,
-                "done_as": record.done_as,
-                "hold_seconds": record.hold_seconds,
-                "reps": record.reps,
-                "units_done": record.units_done,
-                "units_planned": record.units_planned,
+                **record.outcome_fields(),
                 "pain_reports": record.pain_reports,
                 "result": record.result,
             }
