@@ -248,8 +248,43 @@ def test_pause_and_resume_mid_countdown_keep_the_time_left(shapes: LoadedRoutine
     end_time = [
         t for t, e in sim.result.effects if isinstance(e, PlayCue) and e.cue is CueKind.END
     ][0]
-    assert end_time - resumed_at == pytest.approx(12.0, abs=1e-9)
-    assert end_time - started == pytest.approx(30.0 + (resumed_at - paused_at), abs=1e-9)
+    # the 12 seconds are left when "Resuming: hold, 12 seconds left." ends: the clock waits
+    words_end = next(end for _, end, say in sim.speaker.spoken if say.text.startswith("Resum"))
+    assert words_end > resumed_at + 1.0
+    assert end_time - words_end == pytest.approx(12.0, abs=1e-9)
+    held = (resumed_at - paused_at) + (words_end - resumed_at)
+    assert end_time - started == pytest.approx(30.0 + held, abs=1e-9)
+
+
+@pytest.mark.parametrize("left", [3.0, 2.0, 5.5])
+def test_the_count_after_resuming_near_the_end_of_a_hold_comes_on_time(
+    shapes: LoadedRoutine, left: float
+) -> None:
+    # "Resuming: hold, 3 seconds left." takes about 3 s to say: over a running clock the
+    # count and "And relax" queued behind it, 1-2 s late, after the end tone (2026-12-02)
+    sim = _sim_at(shapes, Phase.HOLD)
+    assert sim.engine.running is not None
+    sim.advance(sim.engine.running.end - left - sim.now)
+    sim.hear("pause")
+    sim.advance(20.0)
+    sim.hear("resume")
+    resumed_at = sim.now
+    sim.run_until(lambda s: s.engine.phase is not Phase.HOLD)
+    sim.advance(3.0)
+    asked = {id(say): t for t, say in sim.result.effects if isinstance(say, Say)}
+    after = [(start, say) for start, _, say in sim.speaker.spoken if start >= resumed_at]
+    assert after[0][1].text.startswith("Resuming: hold,")
+    words_end = next(end for _, end, say in sim.speaker.spoken if say is after[0][1])
+    counted = [(start, say) for start, say in after[1:] if say.priority is Priority.COUNT]
+    assert counted, [say.text for _, say in after]
+    for start, say in counted:  # each count word begins when it was asked for: never late
+        assert start == pytest.approx(asked[id(say)], abs=1e-9), say.text
+    end_tone = next(
+        t
+        for t, e in sim.result.effects
+        if isinstance(e, PlayCue) and e.cue is CueKind.END and t > resumed_at
+    )
+    assert end_tone - words_end == pytest.approx(left, abs=1e-9)
 
 
 def test_stop_needs_confirmation(shapes: LoadedRoutine) -> None:

@@ -51,6 +51,11 @@ def _at_hold(loaded: LoadedRoutine, exercise: str = "stretch", seconds: float = 
     return sim
 
 
+def _words_end(sim: Simulation, text: str) -> float:
+    """When the player finished saying `text` (the clock of a timed step waits for it)."""
+    return next(end for _, end, say in sim.speaker.spoken if say.text == text)
+
+
 def _next_end_tone(sim: Simulation, after: float) -> float:
     sim.run_until(
         lambda s: any(
@@ -82,8 +87,9 @@ def test_next_by_voice_can_be_taken_back_to_the_same_moment(
     assert said == ["Back to Test stretch: hold, 20 seconds left."]
     assert sim.engine.exercise_id == "stretch"
     assert sim.engine.phase is Phase.HOLD
-    undone_at = sim.now
-    assert _next_end_tone(sim, undone_at) - undone_at == pytest.approx(20.0)
+    end_tone = _next_end_tone(sim, sim.now)
+    # 20 s left once that was said: the clock waited for the words
+    assert end_tone - _words_end(sim, said[0]) == pytest.approx(20.0)
     undo = _records(sim, "undo")
     assert [(r["command"], r["index"]) for r in undo] == [("next", 0)]
     restarted = [r for r in _records(sim, "exercise_start") if r.get("restored")]
@@ -135,8 +141,10 @@ def test_restart_by_voice_can_be_taken_back(shapes: LoadedRoutine) -> None:
     assert said[0] == "Starting Test stretch again. Say go back to return to where you were."
     sim.advance(3.0)
     assert _says(sim.hear("undo")) == ["Back to Test stretch: hold, 18 seconds left."]
-    undone_at = sim.now
-    assert _next_end_tone(sim, undone_at) - undone_at == pytest.approx(18.0)
+    end_tone = _next_end_tone(sim, sim.now)
+    assert end_tone - _words_end(sim, "Back to Test stretch: hold, 18 seconds left.") == (
+        pytest.approx(18.0)
+    )
 
 
 def test_previous_by_voice_can_be_taken_back(shapes: LoadedRoutine) -> None:
@@ -229,8 +237,7 @@ def test_no_says_sorry_and_resumes_where_it_was(shapes: LoadedRoutine, answer: s
     said = _says(sim.hear(answer, source=VOICE))
     assert said == ["Sorry, I misheard. Carrying on: hold, 20 seconds left."]
     assert not sim.engine.paused
-    resumed = sim.now
-    assert _next_end_tone(sim, resumed) - resumed == pytest.approx(20.0)
+    assert _next_end_tone(sim, sim.now) - _words_end(sim, said[0]) == pytest.approx(20.0)
     (outcome,) = _records(sim, "red_flag_answer")
     assert (outcome["outcome"], outcome["flag"]) == ("withdrawn", "cant_feel_leg")
     run = sim.finish()

@@ -20,6 +20,7 @@ from floorcoach.content.catalog import LoadedRoutine
 from floorcoach.content.routine import DEFAULT_PAIN_RULES, Exercise, PainRules
 from floorcoach.session import schedules, step_planning
 from floorcoach.session.command_handlers import STOP_QUESTION, CommandHandlers
+from floorcoach.session.counting import estimate_speech_seconds
 from floorcoach.session.events import (
     Effect,
     Event,
@@ -162,11 +163,7 @@ class Engine:
         if self.pain.question is not None:
             deadlines.append(self.pain.question.deadline)
         if self.paused_at is None and self.running is not None:
-            running = self.running
-            if running.index < len(running.actions):
-                deadlines.append(running.start + running.actions[running.index].offset)
-            else:
-                deadlines.append(running.end)
+            deadlines.append(self.running.next_time())
         return min(deadlines) if deadlines else None
 
     @property
@@ -222,8 +219,7 @@ class Engine:
 
     def waiting_for(self) -> str:
         """The answer the timed step in progress waits for ('resume_offer', 'feeling'), or ''."""
-        running = self.running
-        return running.step.tag if running is not None else ""
+        return self.running.step.tag if self.running is not None else ""
 
     def upcoming_index(self) -> int | None:
         """The routine item the session opens next (before the first: where it starts)."""
@@ -355,6 +351,8 @@ class Engine:
 
     def _on_speech_done(self, event: SpeechDone) -> None:
         self.red_flags.speech_done(event.utterance_id, event.t)
+        if self.running is not None:
+            self.running.words_done(event.utterance_id, event.t)
         if event.utterance_id != self._waiting_id or self.paused_at is not None:
             return
         self._waiting_id = None
@@ -368,15 +366,16 @@ class Engine:
         """Carry out every scheduled action that is due; chain timed steps exactly."""
         while self.paused_at is None and self.running is not None and not self.finished:
             running = self.running
+            if running.next_time() > self.now + 1e-9:
+                break
+            if running.words is not None:  # their end was never reported: go on anyway
+                running.words_done(None, self.now)
+                continue
             if running.index < len(running.actions):
                 action = running.actions[running.index]
-                if running.start + action.offset > self.now + 1e-9:
-                    break
                 running.index += 1
                 self._do(action)
                 continue
-            if running.end > self.now + 1e-9:
-                break
             self.running = None
             end = running.end
             self.step_index += 1
@@ -534,6 +533,8 @@ class Engine:
     def pause(self, reason: PauseReason) -> None:
         """Stop the clock (if running) and what is being said."""
         if self.paused_at is None:
+            if self.running is not None:
+                self.running.words_done(None, self.now)  # the pause is counted from now
             self.paused_at = self.now
             self.out.log("paused", reason=reason.value)
         self.pause_reason = reason
@@ -554,7 +555,7 @@ class Engine:
         if self.running is not None:
             self.running.start += paused_for
             if announce:
-                self.out.say(f"Resuming: {self.where_text()}", Priority.RESPONSE)
+                self.say_where("Resuming")
         elif self._waiting_id is not None or self.step_index < len(self.steps):
             if announce:
                 self.out.say("Resuming.", Priority.RESPONSE)
@@ -574,6 +575,15 @@ class Engine:
             self.pain.question.deadline += seconds
         if self.stop_deadline is not None:
             self.stop_deadline += seconds
+
+    def say_where(self, lead: str) -> None:
+        """Say where it is ("Resuming: hold, 3 seconds left."); a hold's, rest's or reps' clock
+        waits for the words (test_engine.py), a walk's goes on: the user walks meanwhile."""
+        text = f"{lead}: {self.where_text()}"
+        ident = self.out.say(text, Priority.RESPONSE)
+        if self.running is not None and self.running.step.phase is not Phase.WALK:
+            seconds = estimate_speech_seconds(text, self.rate_wpm)
+            self.running.wait_for_words(ident, self.now, seconds)
 
     def where_text(self) -> str:
         """Where the session is, as said after "Resuming:" or "Carrying on:"."""

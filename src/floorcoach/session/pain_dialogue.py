@@ -104,7 +104,8 @@ class PainSession(Protocol):
 
     def resume(self, *, announce: bool = True) -> None: ...
 
-    def where_text(self) -> str: ...
+    def say_where(self, lead: str) -> None:
+        """Say "{lead}: hold, 3 seconds left."; a timed step's clock waits for the words."""
 
     def swap_variant(self, variant: Exercise, outcome: Outcome) -> None: ...
 
@@ -383,7 +384,7 @@ class PainDialogue:
         else:
             session.resume(announce=False)
             if session.running is not None:
-                self._out.say(f"Carrying on: {session.where_text()}", Priority.RESPONSE)
+                session.say_where("Carrying on")
         return decision.decision
 
     def _announce(self, decision: PainDecision) -> None:

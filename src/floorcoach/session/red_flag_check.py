@@ -92,7 +92,8 @@ class RedFlagSession(Protocol):
 
     def still_waiting_text(self) -> str: ...
 
-    def where_text(self) -> str: ...
+    def say_where(self, lead: str) -> None:
+        """Say "{lead}: hold, 3 seconds left."; a timed step's clock waits for the words."""
 
     def end_on_red_flag(self, flag: RedFlag) -> None: ...
 
@@ -182,7 +183,7 @@ class RedFlagCheck:
             return
         if session.running is not None:
             session.resume(announce=False)
-            out.say(f"Sorry, I misheard. Carrying on: {session.where_text()}", Priority.RESPONSE)
+            session.say_where("Sorry, I misheard. Carrying on")
             return
         out.say("Sorry, I misheard.", Priority.RESPONSE)
         session.resume(announce=False)  # says the interrupted instruction again

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Final
 
 from floorcoach.content.catalog import ResolvedItem
 from floorcoach.content.routine import Exercise, PainRules, Sides
@@ -89,6 +90,12 @@ class ScheduledAction:
     interruptible: bool = False
 
 
+WORDS_QUEUED_SECONDS: Final = 20.0
+"""How much longer than the words themselves a clock waits for them: they may wait behind
+others (a pain decision). This only guards a lost report: every speaker reports each line's
+end, cut or not."""
+
+
 @dataclass
 class RunningStep:
     """The timed step in progress: when it started and what is still to happen."""
@@ -97,10 +104,37 @@ class RunningStep:
     start: float
     actions: list[ScheduledAction]
     index: int = 0
+    words: int | None = None
+    """The utterance its clock waits for ("Resuming: hold, 3 seconds left."), if any."""
+    words_since: float = 0.0
+    words_until: float = 0.0
+    """The latest the clock waits, should the end of the words never be reported."""
 
     @property
     def end(self) -> float:
         return self.start + self.step.seconds
+
+    def wait_for_words(self, utterance_id: int, now: float, seconds: float) -> None:
+        """Hold the clock until these words (about `seconds` long) end, so that the time they
+        say is left is left when they end, and the count after them comes on time: said over
+        a running clock, 'hold, 3 seconds left' took those 3 seconds, and the count and 'And
+        relax' queued behind it were 1-2 s late."""
+        self.words, self.words_since = utterance_id, now
+        self.words_until = now + seconds + WORDS_QUEUED_SECONDS
+
+    def words_done(self, utterance_id: int | None, now: float) -> None:
+        """The words ended (None: stop waiting anyway): the clock goes on from `now`."""
+        if self.words is not None and utterance_id in (None, self.words):
+            self.start += min(now, self.words_until) - self.words_since
+            self.words = None
+
+    def next_time(self) -> float:
+        """When something next happens: the longest wait for words, the next action, the end."""
+        if self.words is not None:
+            return self.words_until
+        if self.index < len(self.actions):
+            return self.start + self.actions[self.index].offset
+        return self.end
 
     def where(self, at: float) -> str:
         """Where the step is at time `at`, as said: 'hold, 12 seconds left.'."""

@@ -111,7 +111,7 @@ def restore(engine: Engine, snapshot: Snapshot) -> None:
     if engine.paused_at is not None:
         out.say(f"Back to {name}. {engine.still_waiting_text()}", Priority.RESPONSE)
     elif engine.running is not None:
-        out.say(f"Back to {name}: {engine.where_text()}", Priority.RESPONSE)
+        engine.say_where(f"Back to {name}")
     else:
         out.say(f"Back to {name}.", Priority.RESPONSE)
         engine.begin_step()  # the instruction that was cut off, again
