@@ -10,7 +10,12 @@ import pytest
 from engine_effects import says as _says
 from floorcoach.commands import Command, Intent, Location, RedFlag
 from floorcoach.content.catalog import Catalog, LoadedRoutine, load_library, load_routine
-from floorcoach.session.counting import MIN_GAP_SECONDS, hold_countdown, spoken_minutes
+from floorcoach.session.counting import (
+    MIN_GAP_SECONDS,
+    estimate_speech_seconds,
+    hold_countdown,
+    spoken_minutes,
+)
 from floorcoach.session.engine import Engine
 from floorcoach.session.events import (
     ChangeSpeech,
@@ -285,6 +290,32 @@ def test_the_count_after_resuming_near_the_end_of_a_hold_comes_on_time(
         if isinstance(e, PlayCue) and e.cue is CueKind.END and t > resumed_at
     )
     assert end_tone - words_end == pytest.approx(left, abs=1e-9)
+
+
+def test_a_clock_waiting_for_words_whose_end_is_never_reported_goes_on(
+    shapes: LoadedRoutine,
+) -> None:
+    sim = _sim_at(shapes, Phase.HOLD)
+    engine = sim.engine
+    assert engine.running is not None
+    sim.advance(engine.running.end - 12.0 - sim.now)
+    sim.hear("pause")
+    sim.advance(5.0)
+    effects = sim.hear("resume")
+    (said,) = [e for e in effects if isinstance(e, Say)]
+    assert said.text == "Resuming: hold, 12 seconds left."
+    resumed = sim.now
+    # the speaker never reports the words' end (the simulation's speaker is left out)
+    longest = resumed + estimate_speech_seconds(said.text, engine.rate_wpm) + 20.0
+    assert engine.next_deadline() == pytest.approx(longest)
+    engine.handle(Tick(longest - 0.1))
+    running = engine.running
+    assert running is not None
+    assert running.words is not None  # still waiting
+    engine.handle(Tick(longest))
+    assert engine.running is running
+    assert running.words is None
+    assert running.end == pytest.approx(longest + 12.0)
 
 
 def test_stop_needs_confirmation(shapes: LoadedRoutine) -> None:
