@@ -99,6 +99,22 @@ def test_next_by_voice_can_be_taken_back_to_the_same_moment(
     assert [e["outcome"] for e in run.summary["exercises"]] == ["completed"] * 4
 
 
+def test_next_said_while_resuming_is_taken_back_with_the_time_that_was_left(
+    shapes: LoadedRoutine,
+) -> None:
+    sim = _at_hold(shapes, seconds=18.0)  # 12 s of the 30 s hold left
+    sim.hear("pause")
+    sim.advance(5.0)
+    assert _says(sim.hear("resume")) == ["Resuming: hold, 12 seconds left."]
+    sim.advance(1.0)  # still saying it: the clock waits for the words
+    sim.hear("next", source=VOICE)
+    sim.advance(2.0)
+    said = _says(sim.hear("undo", source=VOICE))
+    assert said == ["Back to Test stretch: hold, 12 seconds left."]
+    end_tone = _next_end_tone(sim, sim.now)
+    assert end_tone - _words_end(sim, said[0]) == pytest.approx(12.0)
+
+
 def test_undo_keeps_what_was_already_done(shapes: LoadedRoutine) -> None:
     sim = _at_hold(shapes)
     sim.run_until(lambda s: s.engine.phase is Phase.SWITCH_SIDE)

@@ -128,6 +128,12 @@ class RunningStep:
             self.start += min(now, self.words_until) - self.words_since
             self.words = None
 
+    def copy_at(self, now: float) -> RunningStep:
+        """A copy as it stands at `now` (for an undo): a wait for words so far counts as time
+        the clock stood still, and the copy waits for nothing."""
+        waited = now - self.words_since if self.words is not None else 0.0
+        return RunningStep(self.step, self.start + waited, list(self.actions), self.index)
+
     def next_time(self) -> float:
         """When something next happens: the longest wait for words, the next action, the end."""
         if self.words is not None:

@@ -62,9 +62,7 @@ def take(engine: Engine, command: Command) -> Snapshot:
         else None,
         steps=list(engine.steps),
         step_index=engine.step_index,
-        running=RunningStep(running.step, running.start, list(running.actions), running.index)
-        if running is not None
-        else None,
+        running=running.copy_at(engine.now) if running is not None else None,
         paused_at=engine.paused_at,
         pause_reason=engine.pause_reason,
         stop_deadline=engine.stop_deadline,
