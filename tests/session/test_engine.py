@@ -292,6 +292,37 @@ def test_the_count_after_resuming_near_the_end_of_a_hold_comes_on_time(
     assert end_tone - words_end == pytest.approx(left, abs=1e-9)
 
 
+@pytest.mark.parametrize("words", ["how long", "louder", "what's next"])
+def test_reps_stand_still_while_the_player_answers_then_count_on_at_their_pace(
+    shapes: LoadedRoutine, words: str
+) -> None:
+    # queued behind a 4.4 s answer, "Two." came 4.3 s late in floorcoach demo, and the
+    # beats after it came bunched
+    sim = _sim_at(shapes, Phase.REP)
+    sim.advance(1.0)  # the first beat said
+    assert sim.engine.running is not None
+    heard_at, next_due = sim.now, sim.engine.running.next_time()
+    effects = sim.hear(words)
+    (answer,) = [e for e in effects if isinstance(e, Say)]
+    sim.run_until(lambda s: s.engine.phase is not Phase.REP)
+    sim.advance(3.0)
+    asked = {id(say): t for t, say in sim.result.effects if isinstance(say, Say)}
+    spoken = {id(say): (start, end) for start, end, say in sim.speaker.spoken}
+    answered = spoken[id(answer)][1]
+    assert answered - heard_at > 0.5
+    counts = sorted(
+        (spoken[id(say)][0], say.text, asked[id(say)])
+        for _, say in sim.result.effects
+        if isinstance(say, Say) and say.priority is Priority.COUNT and id(say) in spoken
+        if spoken[id(say)][0] >= answered
+    )
+    assert len(counts) >= 2
+    for start, text, due in counts:  # each count word begins when it is due: never queued
+        assert start == pytest.approx(due, abs=1e-9), text
+    # the count goes on where it stood: what was due next comes as late as the answer took
+    assert counts[0][0] == pytest.approx(next_due + (answered - heard_at), abs=1e-9)
+
+
 def test_a_clock_waiting_for_words_whose_end_is_never_reported_goes_on(
     shapes: LoadedRoutine,
 ) -> None:

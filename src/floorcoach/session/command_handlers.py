@@ -16,7 +16,12 @@ from floorcoach.commands import Command, Feeling, Intent, Reply
 from floorcoach.content.catalog import LoadedRoutine
 from floorcoach.content.routine import Exercise, ExerciseKind
 from floorcoach.session import undo
-from floorcoach.session.counting import number_word, spoken_minutes, spoken_seconds
+from floorcoach.session.counting import (
+    estimate_speech_seconds,
+    number_word,
+    spoken_minutes,
+    spoken_seconds,
+)
 from floorcoach.session.events import (
     ChangeSpeech,
     CueKind,
@@ -111,10 +116,24 @@ class CommandHandlers:
                 engine.resume(announce=False)
         handler = getattr(self, f"_cmd_{command.value}")
         self._by_voice = voice
+        answered = out.last_response
         try:
             handler(intent)
         finally:
             self._by_voice = False
+        if out.last_response != answered:
+            self._reps_wait_for(out.last_response)
+
+    def _reps_wait_for(self, answer: tuple[int, str] | None) -> None:
+        """Reps under way stand still while the player answers ("how long", "help"), then go
+        on at their pace: the count drives the movement, and queued behind a 4.4 s answer,
+        'Two.' came 4.3 s late in `floorcoach demo`. A hold's clock goes on (it would
+        lengthen the hold); its count rarely meets an answer."""
+        engine, running = self._engine, self._engine.running
+        if answer and running and not engine.paused and running.step.phase is Phase.REP:
+            ident, text = answer
+            seconds = estimate_speech_seconds(text, engine.rate_wpm)
+            running.wait_for_words(ident, engine.now, seconds)
 
     def on_unclear(self, event: Unclear) -> None:
         """Words heard and not placed: ask the open question again (pain, "stop again?", and

@@ -23,6 +23,8 @@ class Outbox:
         self._stamp = stamp
         self._effects: list[Effect] = []
         self._next_id = 1
+        self.last_response: tuple[int, str] | None = None
+        """The id and text of the last answer said (a RESPONSE or URGENT line)."""
 
     def take(self) -> list[Effect]:
         """The effects gathered since the last take."""
@@ -39,6 +41,8 @@ class Outbox:
         ident = self._next_id
         self._next_id += 1
         self._effects.append(Say(text, ident, priority, interruptible))
+        if priority >= Priority.RESPONSE:
+            self.last_response = (ident, text)
         return ident
 
     def respond(self, text: str) -> None:

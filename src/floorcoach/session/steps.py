@@ -119,6 +119,7 @@ class RunningStep:
         say is left is left when they end, and the count after them comes on time: said over
         a running clock, 'hold, 3 seconds left' took those 3 seconds, and the count and 'And
         relax' queued behind it were 1-2 s late."""
+        self.words_done(None, now)  # a wait already under way counts up to now
         self.words, self.words_since = utterance_id, now
         self.words_until = now + seconds + WORDS_QUEUED_SECONDS
 
