@@ -339,6 +339,9 @@ def test_a_clock_waiting_for_words_whose_end_is_never_reported_goes_on(
     # the speaker never reports the words' end (the simulation's speaker is left out)
     longest = resumed + estimate_speech_seconds(said.text, engine.rate_wpm) + 20.0
     assert engine.next_deadline() == pytest.approx(longest)
+    assert engine.timed_step_end == pytest.approx(resumed + 12.0)
+    engine.handle(Tick(resumed + 1.0))
+    assert engine.timed_step_end == pytest.approx(resumed + 13.0)  # a countdown stands still
     engine.handle(Tick(longest - 0.1))
     running = engine.running
     assert running is not None

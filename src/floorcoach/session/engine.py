@@ -180,7 +180,7 @@ class Engine:
     def timed_step_end(self) -> float | None:
         """When the hold, rest or reps in progress end (None: none, or waiting for an answer)."""
         running = self.running
-        return None if running is None or running.step.tag else running.end
+        return None if running is None or running.step.tag else running.end_at(self.now)
 
     @property
     def listen_context(self) -> str:

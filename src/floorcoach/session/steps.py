@@ -129,11 +129,19 @@ class RunningStep:
             self.start += min(now, self.words_until) - self.words_since
             self.words = None
 
+    def waited(self, now: float) -> float:
+        """How long the clock has stood still so far for the words it waits for."""
+        return now - self.words_since if self.words is not None else 0.0
+
+    def end_at(self, now: float) -> float:
+        """When it ends as it stands at `now` (a countdown on screen stands still with it)."""
+        return self.end + self.waited(now)
+
     def copy_at(self, now: float) -> RunningStep:
         """A copy as it stands at `now` (for an undo): a wait for words so far counts as time
         the clock stood still, and the copy waits for nothing."""
-        waited = now - self.words_since if self.words is not None else 0.0
-        return RunningStep(self.step, self.start + waited, list(self.actions), self.index)
+        start = self.start + self.waited(now)
+        return RunningStep(self.step, start, list(self.actions), self.index)
 
     def next_time(self) -> float:
         """When something next happens: the longest wait for words, the next action, the end."""
