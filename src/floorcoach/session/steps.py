@@ -126,12 +126,14 @@ class RunningStep:
     def words_done(self, utterance_id: int | None, now: float) -> None:
         """The words ended (None: stop waiting anyway): the clock goes on from `now`."""
         if self.words is not None and utterance_id in (None, self.words):
-            self.start += min(now, self.words_until) - self.words_since
+            self.start += self.waited(now)
             self.words = None
 
     def waited(self, now: float) -> float:
         """How long the clock has stood still so far for the words it waits for."""
-        return now - self.words_since if self.words is not None else 0.0
+        if self.words is None:
+            return 0.0
+        return min(now, self.words_until) - self.words_since
 
     def end_at(self, now: float) -> float:
         """When it ends as it stands at `now` (a countdown on screen stands still with it)."""
