@@ -294,7 +294,7 @@ class PainDialogue:
     def _decides_at_once(self, level: int) -> bool:
         """Severe pain during an exercise stops it without asking where; before one, ask."""
         session = self._session
-        return session.perf is not None and level > (session.rules.reduce_max_level or 5)
+        return session.perf is not None and pain_choice(level, None, session.rules) == "severe"
 
     def _ask_location(self) -> None:
         question = self.question
