@@ -27,6 +27,7 @@ from floorcoach.session.events import (
     Priority,
     Say,
     SessionEnded,
+    SpeechDone,
     StopSpeech,
     Tick,
 )
@@ -789,3 +790,60 @@ def test_no_session_module_imports_the_simulation_but_simulate_itself() -> None:
             for alias in node.names
         }
         assert "floorcoach.session.simulate" not in imported, module.name
+
+
+@pytest.mark.parametrize(("words", "counts_after"), [("louder", True), ("how long", False)])
+def test_a_hold_runs_on_through_an_answer_and_leaves_out_the_counts_due_meanwhile(
+    shapes: LoadedRoutine, words: str, counts_after: bool
+) -> None:
+    # queued behind an answer given in a hold's last seconds, the count came late and
+    # bunched ("three" when "one" was due); waiting for the answer would lengthen the hold
+    sim = _sim_at(shapes, Phase.HOLD)
+    running = sim.engine.running
+    assert running is not None
+    hold_end = running.end
+    sim.advance(hold_end - 4.5 - sim.now)
+    effects = sim.hear(words)
+    (answer,) = [e for e in effects if isinstance(e, Say)]
+    sim.run_until(lambda s: s.engine.phase is not Phase.HOLD)
+    sim.advance(10.0)
+    spoken = {id(say): (start, end) for start, end, say in sim.speaker.spoken}
+    answer_start, answer_end = spoken[id(answer)]
+    due = [
+        (running.start + a.offset, a.text)
+        for a in running.actions
+        if a.timely and a.text and running.start + a.offset > answer_start
+    ]
+    during = [text for at, text in due if at < answer_end]
+    after = [(at, text) for at, text in due if at >= answer_end]
+    assert during, "the answer must overlap a count for this test to mean anything"
+    assert bool(after) is counts_after, (answer.text, after)
+    counts = [(t, say) for t, say in sim.result.effects if isinstance(say, Say)]
+    said_after_answer = [say for t, say in counts if t > answer_start and say is not answer]
+    for text in during:  # left out, not said late
+        assert text not in [say.text for say in said_after_answer], text
+    for at, text in after:  # the ones after the answer come when due
+        (say,) = [say for say in said_after_answer if say.text == text]
+        assert spoken[id(say)][0] == pytest.approx(at, abs=1e-9), text
+    end_tone = next(
+        t
+        for t, e in sim.result.effects
+        if isinstance(e, PlayCue) and e.cue is CueKind.END and t > answer_start
+    )
+    assert end_tone == pytest.approx(hold_end, abs=1e-9)  # the hold is not lengthened
+
+
+def test_counts_come_back_when_the_end_of_an_answer_is_never_reported(
+    shapes: LoadedRoutine,
+) -> None:
+    sim = _sim_at(shapes, Phase.HOLD)
+    engine = sim.engine
+    running = engine.running
+    assert running is not None
+    sim.advance(running.end - 4.5 - sim.now)
+    (answer,) = [e for e in sim.hear("how long") if isinstance(e, Say)]
+    longest = sim.now + estimate_speech_seconds(answer.text, engine.rate_wpm) + 1.0
+    assert running.answering(longest - 0.01)
+    assert not running.answering(longest)
+    engine.handle(SpeechDone(answer.utterance_id, sim.now + 0.5))  # reported: over at once
+    assert not running.answering(sim.now + 0.5)

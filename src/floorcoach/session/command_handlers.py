@@ -122,18 +122,14 @@ class CommandHandlers:
         finally:
             self._by_voice = False
         if out.last_response != answered:
-            self._reps_wait_for(out.last_response)
+            self._step_meets_answer(out.last_response)
 
-    def _reps_wait_for(self, answer: tuple[int, str] | None) -> None:
-        """Reps under way stand still while the player answers ("how long", "help"), then go
-        on at their pace: the count drives the movement, and queued behind a 4.4 s answer,
-        'Two.' came 4.3 s late in `floorcoach demo`. A hold's clock goes on (it would
-        lengthen the hold); its count rarely meets an answer."""
+    def _step_meets_answer(self, answer: tuple[int, str] | None) -> None:
+        """An answer ("how long", "help") said during a timed step: `RunningStep.meet_answer`."""
         engine, running = self._engine, self._engine.running
-        if answer and running and not engine.paused and running.step.phase is Phase.REP:
+        if answer and running and not engine.paused:
             ident, text = answer
-            seconds = estimate_speech_seconds(text, engine.rate_wpm)
-            running.wait_for_words(ident, engine.now, seconds)
+            running.meet_answer(ident, engine.now, estimate_speech_seconds(text, engine.rate_wpm))
 
     def on_unclear(self, event: Unclear) -> None:
         """Words heard and not placed: ask the open question again (pain, "stop again?", and

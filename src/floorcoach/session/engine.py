@@ -374,7 +374,7 @@ class Engine:
             if running.index < len(running.actions):
                 action = running.actions[running.index]
                 running.index += 1
-                self._do(action)
+                self._do(action, running)
                 continue
             self.running = None
             end = running.end
@@ -402,10 +402,10 @@ class Engine:
                 self.resume(announce=False)
         self.pain.check_deadline()
 
-    def _do(self, action: ScheduledAction) -> None:
+    def _do(self, action: ScheduledAction, running: RunningStep) -> None:
         if action.cue:
             self.out.cue(action.cue)
-        if action.text:
+        if action.text and not (action.timely and running.answering(self.now)):
             self.out.say(action.text, action.priority, interruptible=action.interruptible)
         if action.complete and self.perf is not None:
             self.perf.completed.update(action.complete)

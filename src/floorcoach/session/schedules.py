@@ -34,7 +34,7 @@ def schedule(
     actions: list[ScheduledAction] = []
     if step.phase is Phase.HOLD:
         marks = hold_countdown(step.seconds)
-        actions = [ScheduledAction(offset, text) for offset, text in marks]
+        actions = [ScheduledAction(offset, text, timely=True) for offset, text in marks]
         if step.seconds >= FORM_CUE_MIN_HOLD_SECONDS:
             actions, form_cue_turn = _with_form_cues(
                 actions, step.seconds, exercise, rate_wpm, form_cue_turn
@@ -65,7 +65,9 @@ def _with_form_cues(
         length = estimate_speech_seconds(text, rate_wpm)
         if mark.offset - previous_end >= length + 2.0:
             result.append(
-                ScheduledAction(previous_end + 0.5, text, priority=Priority.CUE, interruptible=True)
+                ScheduledAction(
+                    previous_end + 0.5, text, priority=Priority.CUE, interruptible=True, timely=True
+                )
             )
             turn += 1
         if mark.text is not None:
@@ -98,6 +100,6 @@ def _walk_actions(seconds: float, exercise: Exercise | None) -> list[ScheduledAc
     while elapsed < seconds - 5:
         left = seconds - elapsed
         text = f"{spoken_seconds(elapsed)} done, {spoken_seconds(left)} to go."
-        actions.append(ScheduledAction(elapsed, text))
+        actions.append(ScheduledAction(elapsed, text, timely=True))
         elapsed += every
     return actions

@@ -88,12 +88,20 @@ class ScheduledAction:
     complete: tuple[UnitKey, ...] = ()
     priority: Priority = Priority.COUNT
     interruptible: bool = False
+    timely: bool = False
+    """Worth saying only when due (a hold's count, a form cue, a walk's time check): left out
+    while an answer is being said, rather than queued behind it and said late."""
 
 
 WORDS_QUEUED_SECONDS: Final = 20.0
 """How much longer than the words themselves a clock waits for them: they may wait behind
 others (a pain decision). This only guards a lost report: every speaker reports each line's
 end, cut or not."""
+
+
+ANSWER_SLACK_SECONDS: Final = 1.0
+"""How much longer than its estimate an answer is taken to last, should its end never be
+reported (an answer cuts what is sounding, so it starts at once)."""
 
 
 @dataclass
@@ -109,6 +117,10 @@ class RunningStep:
     words_since: float = 0.0
     words_until: float = 0.0
     """The latest the clock waits, should the end of the words never be reported."""
+    answer: int | None = None
+    """An answer being said over the running clock (a hold's "how long"), if any."""
+    answer_until: float = 0.0
+    """When that answer is taken to be over, should its end never be reported."""
 
     @property
     def end(self) -> float:
@@ -123,8 +135,28 @@ class RunningStep:
         self.words, self.words_since = utterance_id, now
         self.words_until = now + seconds + WORDS_QUEUED_SECONDS
 
+    def meet_answer(self, utterance_id: int, now: float, seconds: float) -> None:
+        """An answer (about `seconds` long: "how long", "help") is said during the step.
+
+        Reps stand still while it is said, then go on at their pace: the count drives the
+        movement, and queued behind a 4.4 s answer 'Two.' came 4.3 s late in `floorcoach
+        demo`. Any other clock goes on (waiting would lengthen a hold) and leaves out the
+        timely counts due until the answer ends: queued behind it, they came late and
+        bunched ("three" when "one" was due).
+        """
+        if self.step.phase is Phase.REP:
+            self.wait_for_words(utterance_id, now, seconds)
+        else:
+            self.answer, self.answer_until = utterance_id, now + seconds + ANSWER_SLACK_SECONDS
+
+    def answering(self, now: float) -> bool:
+        """An answer is still being said at `now`."""
+        return self.answer is not None and now < self.answer_until
+
     def words_done(self, utterance_id: int | None, now: float) -> None:
         """The words ended (None: stop waiting anyway): the clock goes on from `now`."""
+        if utterance_id is not None and utterance_id == self.answer:
+            self.answer = None
         if self.words is not None and utterance_id in (None, self.words):
             self.start += self.waited(now)
             self.words = None
