@@ -37,6 +37,18 @@ def fft_filter(x: Array, rng: np.random.Generator) -> Array:
     return np.fft.irfft(spectrum * gain, len(x)).astype(np.float32)
 
 
+def telephone(x: Array, rng: np.random.Generator) -> Array:
+    """A telephone-band channel (an 8 kHz microphone, a headset's hands-free profile): nothing
+    above 3.4-3.95 kHz, a gentle high-pass below 50-300 Hz."""
+    spectrum = np.fft.rfft(x)
+    f = np.fft.rfftfreq(len(x), 1.0 / RATE)
+    top = rng.uniform(3400, 3950)
+    hp = rng.uniform(50, 300)
+    gain = 1.0 / np.sqrt(1.0 + (hp / np.maximum(f, 1.0)) ** 4)
+    gain *= 1.0 / np.sqrt(1.0 + (f / top) ** 48)
+    return np.fft.irfft(spectrum * gain, len(x)).astype(np.float32)
+
+
 def reverb(x: Array, rng: np.random.Generator) -> Array:
     """A synthetic room: direct sound plus exponentially decaying noise (RT60 0.15-0.7 s)."""
     rt60 = rng.uniform(0.15, 0.7)
@@ -60,10 +72,19 @@ def speed(x: Array, factor: float) -> Array:
 
 
 def augment(
-    clip: npt.NDArray[np.int16], rng: np.random.Generator, babble: list[npt.NDArray[np.int16]]
+    clip: npt.NDArray[np.int16],
+    rng: np.random.Generator,
+    babble: list[npt.NDArray[np.int16]],
+    telephone_share: float = 0.0,
 ) -> npt.NDArray[np.int16]:
-    """One randomly mixed version of a clean clip, shaped like a VAD segment."""
+    """One randomly mixed version of a clean clip, shaped like a VAD segment.
+
+    `telephone_share` of the copies are telephone-band: half with the band cut before the
+    noise (a narrowband recording played into a room), half after (a narrowband microphone).
+    """
     x = clip.astype(np.float32) / 32768.0
+    band_cut = telephone_share > 0 and rng.random() < telephone_share
+    cut_after_noise = band_cut and rng.random() < 0.5
     if rng.random() < 0.8:
         x = speed(x, rng.uniform(0.9, 1.12))
     if rng.random() < 0.15 and len(x) > 2000:
@@ -73,7 +94,9 @@ def augment(
         x = x[a : len(x) - b]
     if rng.random() < 0.4:
         x = reverb(x, rng)
-    if rng.random() < 0.5:
+    if band_cut and not cut_after_noise:
+        x = telephone(x, rng)
+    elif rng.random() < 0.5:
         x = fft_filter(x, rng)
     speech_rms = float(np.sqrt(np.mean(x**2))) + 1e-9
     level = 10 ** (rng.uniform(-35, -12) / 20)
@@ -97,6 +120,8 @@ def augment(
         y += noise * level * 10 ** (-snr / 20)
     else:
         y += coloured_noise(len(y), "white", rng) * 10 ** (rng.uniform(-65, -45) / 20)
+    if cut_after_noise:
+        y = telephone(y, rng)
     return np.clip(y * 32768.0, -32768, 32767).astype(np.int16)
 
 
