@@ -1,9 +1,10 @@
-"""A whole hands-free session with a voice no model here ever trained on (flite's awb).
+"""A whole hands-free session with voices no model here ever trained on.
 
-The recognizer's tuning saw espeak-ng voices and recorded people; scripts/kws_data.py holds
-flite awb out of every training set. The synthetic user of `floorcoach demo` speaks with it
-and answers like a person (says it again when not understood); the player's own voice is in
-the microphone too, as in a room.
+The recognizer's tuning saw espeak-ng, flite and festival voices and recorded people;
+scripts/kws_data.py holds flite's awb out of every training set, and Piper's joe (a neural
+voice, the player's optional voice) was never in one. The synthetic user of `floorcoach
+demo` speaks with each and answers like a person (says it again when not understood); the
+player's own voice is in the microphone too, as in a room.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 from floorcoach.audio.listening.recognizer_factory import make_recognizer
 from floorcoach.audio.pcm import Pcm, read_wav
 from floorcoach.audio.speaking.speech_cache import CachedSynthesizer, SpeechCache
-from floorcoach.audio.speaking.synth import VoiceSettings, make_synthesizer
+from floorcoach.audio.speaking.synth import Synthesizer, VoiceSettings, make_synthesizer
 from floorcoach.content.catalog import Catalog
 from floorcoach.runtime.demo import run_demo
 
@@ -62,14 +63,21 @@ class FliteVoice:
             return read_wav(out)
 
 
+def _user_voice(name: str) -> Synthesizer:
+    if name == "flite:awb":
+        return FliteVoice("awb")
+    return make_synthesizer("espeak", voice=name)  # piper:joe, the optional extra
+
+
 @pytest.mark.slow(seconds=9)
-@needs_flite
-def test_a_voice_never_trained_on_is_understood_through_a_whole_session(tmp_path: Path) -> None:
+@pytest.mark.parametrize("voice", [pytest.param("flite:awb", marks=needs_flite), "piper:joe"])
+def test_a_voice_never_trained_on_is_understood_through_a_whole_session(
+    tmp_path: Path, voice: str
+) -> None:
     loaded = Catalog.load(None).find("quick-test")
     player = CachedSynthesizer(make_synthesizer("espeak"), SpeechCache(tmp_path / "cache"))
-    result = run_demo(
-        loaded, player, FliteVoice("awb"), make_recognizer("pocketsphinx"), tmp_path / "s.wav"
-    )
+    user = _user_voice(voice)
+    result = run_demo(loaded, player, user, make_recognizer("pocketsphinx"), tmp_path / "s.wav")
     records = result.sim.records
     # What the recognizer understood: taken ("heard"), or recognized but set aside by the
     # player's barge-in policy ("next" said over its instructions is not taken then).
