@@ -1,10 +1,11 @@
-"""A whole hands-free session with voices no model here ever trained on.
+"""A whole hands-free session with a voice no model here ever trained on, and a neural one.
 
 The recognizer's tuning saw espeak-ng, flite and festival voices and recorded people;
-scripts/kws_data.py holds flite's awb out of every training set, and Piper's joe (a neural
-voice, the player's optional voice) was never in one. The synthetic user of `floorcoach
-demo` speaks with each and answers like a person (says it again when not understood); the
-player's own voice is in the microphone too, as in a room.
+scripts/kws_data.py holds flite's awb out of every training set. Piper's joe (a neural voice
+trained on a recorded person) passed this session before the command head was trained on it
+too (twentieth session: its "neural" part); it stays here as the natural-sounding user. The
+synthetic user of `floorcoach demo` speaks with each and answers like a person (says it
+again when not understood); the player's own voice is in the microphone too, as in a room.
 """
 
 from __future__ import annotations
