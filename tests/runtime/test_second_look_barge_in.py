@@ -87,32 +87,27 @@ class _EagerAnswerer:
 
 
 @pytest.mark.slow(seconds=8)
-@pytest.mark.parametrize(
-    ("config", "overlap", "heard"),
-    [
-        (SphinxConfig(), 0.6, True),
-        (SphinxConfig(), 0.9, True),
-        (preset("no_second_look"), 0.9, False),
-    ],
-)
+@pytest.mark.parametrize("overlap", [0.6, 0.9, 1.2])
 def test_an_answer_begun_before_the_question_ends_is_heard_over_a_loud_echo(
-    config: SphinxConfig, overlap: float, heard: bool
+    overlap: float,
 ) -> None:
     """People answer "how bad is it?" before it ends; over an echo as loud as the player,
     WebRTC tears the start of the answer, and the second look reads it whole. (Begun 0.6 s
-    early, the averaged command head of the seventeenth session hears it without the second
-    look too; begun 0.9 s early, only the second look does.)"""
+    early, the averaged command head of the seventeenth session heard it without the second
+    look too, and 0.9 s early only with it; the twentieth session's head, which also trained
+    on a neural voice, hears it without the second look at 0.9-1.8 s but for 1.1 s. The
+    second look's own contrast is the test above.)"""
     player = CachedSynthesizer(make_synthesizer("pyttsx3"), SpeechCache())
     user = _EagerAnswerer(first_hold_start(player) + 1.5, "seven", overlap=overlap)
     result = run_on_audio_clock(
         Catalog.load().find("quick-test"),
         player,
         Pcm(np.zeros(0, np.int16)),
-        SphinxRecognizer(config),
+        SphinxRecognizer(SphinxConfig()),
         agent=user,
         echo_gain=1.0,
         echo_delay_seconds=ECHO_DELAY_SECONDS,
         echo_cancel="webrtc",
     )
     numbers = [r["command"] for r in result.records if r["kind"] == "heard" and r["command"] == "7"]
-    assert bool(numbers) is heard
+    assert numbers
