@@ -25,28 +25,30 @@ def coloured_noise(n: int, colour: str, rng: np.random.Generator) -> Array:
     return noise / (np.sqrt(np.mean(noise**2)) + 1e-9)
 
 
-def fft_filter(x: Array, rng: np.random.Generator) -> Array:
-    """A cheap microphone: a random high-pass and low-pass edge, and a tilt."""
+def band_edges(x: Array, high_pass: float, low_pass: float, low_order: int, tilt: float) -> Array:
+    """x through a gentle high-pass, a low-pass whose steepness `low_order` sets (4: a cheap
+    microphone's roll-off, 48: a telephone channel's wall) and a spectral tilt."""
     spectrum = np.fft.rfft(x)
     f = np.fft.rfftfreq(len(x), 1.0 / RATE)
+    gain = 1.0 / np.sqrt(1.0 + (high_pass / np.maximum(f, 1.0)) ** 4)
+    gain *= 1.0 / np.sqrt(1.0 + (f / low_pass) ** low_order)
+    if tilt:
+        gain *= (np.maximum(f, 50.0) / 1000.0) ** tilt
+    return np.fft.irfft(spectrum * gain, len(x)).astype(np.float32)
+
+
+def fft_filter(x: Array, rng: np.random.Generator) -> Array:
+    """A cheap microphone: a random high-pass and low-pass edge, and a tilt."""
     hp = rng.uniform(80, 400)
     lp = rng.uniform(3000, 7500)
-    gain = 1.0 / np.sqrt(1.0 + (hp / np.maximum(f, 1.0)) ** 4)
-    gain *= 1.0 / np.sqrt(1.0 + (f / lp) ** 4)
-    gain *= (np.maximum(f, 50.0) / 1000.0) ** rng.uniform(-0.3, 0.3)
-    return np.fft.irfft(spectrum * gain, len(x)).astype(np.float32)
+    return band_edges(x, hp, lp, 4, rng.uniform(-0.3, 0.3))
 
 
 def telephone(x: Array, rng: np.random.Generator) -> Array:
     """A telephone-band channel (an 8 kHz microphone, a headset's hands-free profile): nothing
     above 3.4-3.95 kHz, a gentle high-pass below 50-300 Hz."""
-    spectrum = np.fft.rfft(x)
-    f = np.fft.rfftfreq(len(x), 1.0 / RATE)
     top = rng.uniform(3400, 3950)
-    hp = rng.uniform(50, 300)
-    gain = 1.0 / np.sqrt(1.0 + (hp / np.maximum(f, 1.0)) ** 4)
-    gain *= 1.0 / np.sqrt(1.0 + (f / top) ** 48)
-    return np.fft.irfft(spectrum * gain, len(x)).astype(np.float32)
+    return band_edges(x, rng.uniform(50, 300), top, 48, 0.0)
 
 
 def reverb(x: Array, rng: np.random.Generator) -> Array:
