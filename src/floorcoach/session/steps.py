@@ -142,7 +142,7 @@ class RunningStep:
         movement, and queued behind a 4.4 s answer 'Two.' came 4.3 s late in `floorcoach
         demo`. Any other clock goes on (waiting would lengthen a hold) and leaves out the
         timely counts due until the answer ends: queued behind it, they came late and
-        bunched ("three" when "one" was due).
+        bunched ("four" 4.6 s late, after "one" was due).
         """
         if self.step.phase is Phase.REP:
             self.wait_for_words(utterance_id, now, seconds)
