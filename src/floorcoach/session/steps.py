@@ -144,6 +144,8 @@ class RunningStep:
         timely counts due until the answer ends: queued behind it, they came late and
         bunched ("four" 4.6 s late, after "one" was due).
         """
+        if utterance_id == self.words:
+            return  # the clock already waits for these words (`Engine.say_where`: "Resuming")
         if self.step.phase is Phase.REP:
             self.wait_for_words(utterance_id, now, seconds)
         else:
