@@ -7,7 +7,17 @@ from pathlib import Path
 import pytest
 
 from floorcoach.content.catalog import Catalog
-from floorcoach.runtime.standby import StandbyAction, parse_standby, routine_names, routines_text
+from floorcoach.runtime.standby import (
+    HELP_TEXT,
+    STRUGGLED_NOT_CAUGHT,
+    MissedAnswers,
+    StandbyAction,
+    parse_standby,
+    routine_names,
+    routines_text,
+)
+from floorcoach.session.events import InputSource, Phase
+from floorcoach.session.simulate import Simulation
 from floorcoach.store.history_store import HistoryStore
 from floorcoach_cli import run
 
@@ -38,6 +48,9 @@ def names() -> dict[str, str]:
         ("should I use ice or heat", StandbyAction.QUESTION, None),
         ("ice or heat", StandbyAction.QUESTION, None),
         ("goodbye", StandbyAction.EXIT, None),
+        ("learn my voice", StandbyAction.LEARN, None),
+        ("learn my words please", StandbyAction.LEARN, None),
+        ("learn how I speak", StandbyAction.LEARN, None),
     ],
 )
 def test_standby_understands(
@@ -128,3 +141,30 @@ def test_reminders_in_standby_snooze_and_stop_by_voice(tmp_path: Path) -> None:
         actions = [(r.kind, r.action) for r in store.reminders()]
     assert ("stand", "given") in actions
     assert ("stand", "snoozed") in actions
+
+
+def test_learning_the_voice_is_offered_after_a_session_of_missed_answers() -> None:
+    """The records a real engine logs when it asks again ("Sorry, I didn't catch that")."""
+    sim = Simulation(Catalog.load().find("quick-test"))
+    assert sim.run_until(lambda s: s.engine.phase is Phase.HOLD)
+    missed = MissedAnswers()
+    sim.hear("that hurts", source=InputSource.VOICE)
+    sim.unclear(0.6)
+    for record in sim.result.records:
+        missed(record)
+    assert missed.count == 1
+    assert not missed.struggled
+    sim.unclear(0.6)
+    missed = MissedAnswers()
+    for record in sim.result.records:
+        missed(record)
+    assert missed.count == STRUGGLED_NOT_CAUGHT == 2
+    assert missed.struggled
+
+
+def test_learning_the_voice_needs_the_microphone() -> None:
+    assert "learn my voice" in HELP_TEXT
+    result = run("standby", "--text", "--no-voice", input="learn my voice\ngoodbye\n", timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "Learning your voice needs the microphone" in result.stdout
+    assert result.stdout.rstrip().endswith("Goodbye.")

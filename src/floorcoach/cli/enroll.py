@@ -48,7 +48,8 @@ def register(subparsers: Any) -> None:
             "stop, that hurts, help and the numbers zero to ten), checks each take and asks "
             "again when one is too quiet, too loud, missing or unlike the others, and keeps "
             "them in your data folder. From the next session it listens for your voice on "
-            "top of what it knows of everyone's. --teach adds words of your own for a command."
+            "top of what it knows of everyone's. Say 'next' instead of a take to leave that "
+            "phrase out, or 'that's enough' to stop. --teach adds words of your own for a command."
         ),
     )
     what = parser.add_mutually_exclusive_group()
@@ -313,6 +314,12 @@ def enroll_by_voice(store: EnrollmentStore, items: list[Item], args: argparse.Na
     apply_config(args)
     if not 80 <= args.rate_wpm <= 260:
         return _usage("--rate-wpm must be between 80 and 260")
+    return spoken_enrollment(store, items, args)
+
+
+def spoken_enrollment(store: EnrollmentStore, items: list[Item], args: argparse.Namespace) -> int:
+    """Enroll `items` by voice with the devices and voice settings of `args` (settings file
+    already applied): `floorcoach enroll`, and "learn my voice" in standby."""
     if not _ready(store):
         return EXIT_FAILED
     ears = _MicEars(args.input_device)
@@ -329,7 +336,7 @@ def enroll_by_voice(store: EnrollmentStore, items: list[Item], args: argparse.Na
     print(f"Listening on '{ears.device_name}'; enrollments go to {store.path}.", flush=True)
     report = Report()
     try:
-        session = EnrollSession(mouth, ears, store)
+        session = EnrollSession(mouth, ears, store, steer=_steering(args))
         report = session.run(items)
     except (OSError, EnrollmentError, EnrollError) as exc:
         print(f"floorcoach: {exc}; what was enrolled before is kept", file=sys.stderr)
@@ -337,11 +344,28 @@ def enroll_by_voice(store: EnrollmentStore, items: list[Item], args: argparse.Na
     finally:
         ears.close()
         mouth.close()
+    left = report.skipped + report.passed_over
     print(
         f"Enrolled: {', '.join(report.enrolled) or 'nothing'}."
-        + (f" Not enrolled: {', '.join(report.skipped)}." if report.skipped else "")
+        + (f" Not enrolled: {', '.join(left)}." if left else "")
     )
+    # phrases the user chose to leave out are not a failure; ones that never took are
     return EXIT_OK if not report.skipped else EXIT_FAILED
+
+
+def _steering(args: argparse.Namespace) -> Any:
+    """'next' and "that's enough" heard in the takes; None (the takes only) without a
+    recognizer, said once."""
+    from floorcoach.runtime.enroll_steering import spoken_steering
+
+    try:
+        return spoken_steering(getattr(args, "engine", None) or "auto")
+    except FloorcoachError as exc:
+        print(
+            f"floorcoach: {exc}; 'next' and 'that's enough' will not be heard while enrolling",
+            file=sys.stderr,
+        )
+        return None
 
 
 class _PrintedMouth:

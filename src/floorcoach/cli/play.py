@@ -200,8 +200,10 @@ def run_session(
     link: HistoryLink | None,
     resume_point: Any,
     attach_input: Callable[[Runtime], Any],
+    observe: Callable[[dict[str, Any]], None] | None = None,
 ) -> int:
-    """One live session, start to end: engine, clock, voice, microphone, typed input."""
+    """One live session, start to end: engine, clock, voice, microphone, typed input;
+    `observe` sees every record the session logs (standby counts the questions asked again)."""
     clock = ScaledClock(args.time_scale)
     options: dict[str, Any] = {}
     if link is not None:
@@ -231,6 +233,8 @@ def run_session(
         save_speech(record)
         if link is not None:
             link.record(record)
+        if observe is not None:
+            observe(record)
 
     runtime = Runtime(
         engine,

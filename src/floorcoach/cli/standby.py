@@ -17,7 +17,9 @@ from floorcoach.runtime.event_loop import Runtime, parse_timed_line
 from floorcoach.runtime.reminders import ReminderScheduler
 from floorcoach.runtime.standby import (
     HELP_TEXT,
+    LEARN_OFFER,
     READY_TEXT,
+    MissedAnswers,
     StandbyAction,
     make_standby_recognizer,
     parse_standby,
@@ -27,6 +29,10 @@ from floorcoach.runtime.standby import (
 
 POLL_SECONDS: Final = 0.5
 AFTER_SESSION: Final = "I'm here when you need me. Say start to go again."
+AFTER_LEARNING: Final = "I'm here when you need me. Say start to begin."
+NO_MIC_TO_LEARN: Final = (
+    "Learning your voice needs the microphone: start standby without --text or --no-mic."
+)
 
 
 def register(subparsers: Any) -> None:
@@ -203,6 +209,7 @@ def _standby(args: argparse.Namespace) -> int:
     voice.say(READY_TEXT)
     waiting: list[tuple[float, str]] = []  # typed '@SECONDS words', held until then
     ended = False
+    offered_learning = False
     try:
         while True:
             if ended and not waiting:
@@ -252,6 +259,18 @@ def _standby(args: argparse.Namespace) -> int:
                 voice.say(_progress(args))
             elif request.action is StandbyAction.QUESTION:
                 voice.say(_answer(text))
+            elif request.action is StandbyAction.LEARN:
+                if args.text or args.no_mic:
+                    voice.say(NO_MIC_TO_LEARN)
+                    continue
+                voice.close()
+                ears.close()
+                try:
+                    _learn_voice(args)
+                finally:
+                    voice.open()
+                    ears.open()
+                voice.say(AFTER_LEARNING)
             elif request.action in (StandbyAction.START, StandbyAction.RESUME):
                 link = None if args.no_history else HistoryLink.open(args.history)
                 point = None
@@ -268,8 +287,9 @@ def _standby(args: argparse.Namespace) -> int:
                 voice.close()
                 ears.close()
                 reminders.session_started(clock.now())
+                missed = MissedAnswers()
                 try:
-                    run_session(args, catalog, loaded, link, point, router.attach)
+                    run_session(args, catalog, loaded, link, point, router.attach, missed)
                 finally:
                     router.attach(None)
                     reminders.session_ended(clock.now())
@@ -278,11 +298,24 @@ def _standby(args: argparse.Namespace) -> int:
                 voice.open()
                 ears.open()
                 voice.say(AFTER_SESSION)
+                if missed.struggled and not offered_learning:
+                    offered_learning = True  # once a standby: an offer, not a nag
+                    voice.say(LEARN_OFFER)
     except KeyboardInterrupt:
         return 130
     finally:
         ears.close()
         voice.close()
+
+
+def _learn_voice(args: argparse.Namespace) -> int:
+    """`floorcoach enroll` by voice: every key command and number, "next" to leave one out,
+    "that's enough" to stop (what was learned is kept)."""
+    from floorcoach.audio.listening.enrollment_store import EnrollmentStore
+    from floorcoach.cli.enroll import spoken_enrollment
+    from floorcoach.runtime.enroll import KEY_PHRASES, key_item
+
+    return spoken_enrollment(EnrollmentStore(), [key_item(p) for p in KEY_PHRASES], args)
 
 
 class StandbyClock:

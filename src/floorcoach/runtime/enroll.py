@@ -5,6 +5,9 @@ clipped, nothing said, in pieces, too long; after three, one that is not like th
 says what was wrong before asking again, a few times at most. Each phrase is stored as soon as
 its takes are good (audio/listening/enrollment_store.py), so stopping half-way keeps what was done.
 Devices stay behind two small protocols (`Mouth`, `Ears`), so tests drive it with fakes.
+
+It is hands-free to the end: "next" leaves a phrase out and "that's enough" ends the session
+(`Steer`; runtime/enroll_steering.py listens to every good take as a command too).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Final, Protocol
 
 import numpy as np
@@ -60,6 +64,7 @@ MAX_TAKE_SECONDS: Final = 3.0
 """The recognizer does not consider longer speech a command (SphinxConfig.max_command_seconds)."""
 
 AGAIN: Final = ("Say {phrase}.", "Again, {phrase}.", "Once more, {phrase}.")
+STEERING_HINT: Final = " Say next to leave one out, or that's enough to finish."
 
 
 class EnrollError(Exception):
@@ -76,6 +81,15 @@ class Ears(Protocol):
     """Listens for one take after the sentence just said."""
 
     def listen(self, seconds: float) -> Listened: ...
+
+
+class Steering(StrEnum):
+    """What the user can say instead of a take."""
+
+    SKIP = "skip"
+    """Leave this phrase out ("next", "move on")."""
+    FINISH = "finish"
+    """End the session, keeping what is stored ("that's enough", "stop", "end session")."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +109,10 @@ class Item:
         return self.ask or self.phrase
 
 
+Steer = Callable[[Item, npt.NDArray[np.int16]], Steering | None]
+"""(the phrase asked for, a good take) -> what the take asks instead, or None: it is a take."""
+
+
 @dataclass(frozen=True)
 class GoodTake:
     """A take that passed the checks."""
@@ -111,6 +129,10 @@ class Report:
     skipped: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     """Every take asked again, and why (for the printed summary)."""
+    passed_over: list[str] = field(default_factory=list)
+    """Phrases the user skipped, or did not reach after "that's enough"."""
+    finished_early: bool = False
+    """The user said "that's enough"."""
 
 
 def key_item(phrase: str) -> Item:
@@ -201,6 +223,7 @@ class EnrollSession:
         embed: Embed = default_embed,
         note: Callable[[str], None] = print,
         listen_seconds: float = LISTEN_SECONDS,
+        steer: Steer | None = None,
     ) -> None:
         self.mouth = mouth
         self.ears = ears
@@ -208,6 +231,8 @@ class EnrollSession:
         self.embed = embed
         self.note = note
         self.listen_seconds = listen_seconds
+        self.steer = steer
+        """Hears "skip" and "that's enough" in the takes; None: every good take is a take."""
 
     def run(self, items: Sequence[Item], intro: bool = True) -> Report:
         """Enroll every item in turn; returns what was enrolled and what was left."""
@@ -216,22 +241,37 @@ class EnrollSession:
             count = f"{len(items)} phrases" if len(items) != 1 else "one phrase"
             self.mouth.say(
                 f"Let's learn your voice: {count}, three times each. Say each after I ask."
+                + (STEERING_HINT if self.steer else "")
             )
-        for item in items:
+        for index, item in enumerate(items):
             takes = self.collect(item, report)
+            if takes is Steering.FINISH:
+                report.finished_early = True
+                report.passed_over += [i.phrase for i in items[index:]]
+                break
+            if takes is Steering.SKIP:
+                report.passed_over.append(item.phrase)
+                self.mouth.say(f"All right, I'll leave {item.spoken} out.")
+                continue
             if takes is None:
                 report.skipped.append(item.phrase)
                 self.mouth.say(f"Let's leave {item.spoken} for another day.")
                 continue
             self.save(item, takes)
             report.enrolled.append(item.phrase)
-        if intro:
-            done = "All done." if not report.skipped else "That's all for now."
+        if report.finished_early:
+            kept = len(report.enrolled)
+            what = "nothing new" if kept == 0 else f"{kept} phrase{'s' if kept != 1 else ''}"
+            self.mouth.say(f"All right, we'll stop there. I kept {what}.")
+        elif intro:
+            complete = not report.skipped and not report.passed_over
+            done = "All done." if complete else "That's all for now."
             self.mouth.say(f"{done} I will listen for your voice from the next session.")
         return report
 
-    def collect(self, item: Item, report: Report) -> list[GoodTake] | None:
-        """Three good takes that are like each other, or None after too many retries."""
+    def collect(self, item: Item, report: Report) -> list[GoodTake] | Steering | None:
+        """Three good takes that are like each other, None after too many retries, or what
+        the user said instead of a take ("skip", "that's enough")."""
         retries = 0
         takes: list[GoodTake] = []
         prompt = (
@@ -252,6 +292,10 @@ class EnrollSession:
                     return None
                 prompt = f"{problem} Say {item.spoken} again."
                 continue
+            steering = self.steer(item, take.samples) if self.steer is not None else None
+            if steering is not None:
+                self.note(f"{item.phrase}: heard {steering.value}")
+                return steering
             if replace_at is not None:
                 takes[replace_at] = take
                 replace_at = None

@@ -1,4 +1,5 @@
-"""Standby: always listening, cheaply, for "start", a routine's name, "resume" and questions."""
+"""Standby: always listening, cheaply, for "start", a routine's name, "resume", questions and
+"learn my voice"."""
 
 from __future__ import annotations
 
@@ -23,12 +24,22 @@ LIST_PHRASES: Final = (
 )
 QUESTION_WORDS: Final = ("what", "which", "how", "when", "should", "can", "do", "is", "are")
 STOP_PHRASES: Final = ("goodbye", "good night", "switch off", "shut down")
+LEARN_PHRASES: Final = ("learn my voice", "learn my words", "learn how i speak")
+"""Enroll by voice from standby (`floorcoach enroll` without a keyboard)."""
 QUESTION_SECONDS: Final = 4.0
 """The longest speech standby decodes (a question); longer is conversation, not for us."""
 READY_TEXT: Final = "I'm ready when you are. Say start to begin your routine."
 HELP_TEXT: Final = (
     "Say start to begin your usual routine, or start and a routine's name. "
-    "You can also ask what routines are there, say resume, or ask how am I doing."
+    "You can also ask what routines are there, say resume, or ask how am I doing. "
+    "If I often miss what you say, say learn my voice."
+)
+STRUGGLED_NOT_CAUGHT: Final = 2
+"""Questions asked again in one session ("Sorry, I didn't catch that") before standby offers
+to learn the user's voice: once is a noisy moment, twice a pattern worth a sentence."""
+LEARN_OFFER: Final = (
+    "I missed some of your answers today. If that keeps happening, say learn my voice, "
+    "and I'll learn how you say the commands and the numbers."
 )
 
 
@@ -41,6 +52,7 @@ class StandbyAction(StrEnum):
     PROGRESS = "progress"
     HELP = "help"
     QUESTION = "question"
+    LEARN = "learn"
     EXIT = "exit"
 
 
@@ -71,6 +83,8 @@ def parse_standby(text: str, names: dict[str, str]) -> StandbyRequest | None:
         return None
     if words in STOP_PHRASES or words in ("exit", "quit"):
         return StandbyRequest(StandbyAction.EXIT, text=text)
+    if any(words == p or words.startswith(p + " ") for p in LEARN_PHRASES):
+        return StandbyRequest(StandbyAction.LEARN, text=text)
     if any(words == p or words.startswith(p) for p in LIST_PHRASES) or (
         "routines" in words.split() and words.split()[0] in ("what", "which", "list")
     ):
@@ -123,6 +137,7 @@ def routines_text(catalog: Catalog) -> str:
 def standby_phrases(names: dict[str, str]) -> list[str]:
     """Everything standby listens for, for a recognizer grammar."""
     phrases = ["start", "begin", "start my routine", "resume", "help", "how am i doing"]
+    phrases += list(LEARN_PHRASES)
     phrases += [f"start {name}" for name in names]
     phrases += list(LIST_PHRASES)
     return phrases
@@ -171,3 +186,20 @@ def make_standby_recognizer(engine: str, names: dict[str, str]) -> Any:
         vad=replace(base.vad if base.vad else VadConfig(), max_segment_seconds=QUESTION_SECONDS),
     )
     return SphinxRecognizer(config=config, contexts={ListenContext.COMMANDS: table})
+
+
+class MissedAnswers:
+    """Watches a session's records (`run_session`'s `observe`) for questions asked again
+    because the answer was not caught, and says whether to offer to learn the user's voice."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, record: dict[str, Any]) -> None:
+        if record.get("kind") == "not_caught":
+            self.count += 1
+
+    @property
+    def struggled(self) -> bool:
+        """Enough missed answers to be a pattern (`STRUGGLED_NOT_CAUGHT`)."""
+        return self.count >= STRUGGLED_NOT_CAUGHT
