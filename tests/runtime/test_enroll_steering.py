@@ -19,6 +19,8 @@ from floorcoach.audio.listening.vad import Segment
 from floorcoach.commands import Command, Intent
 from floorcoach.runtime.enroll import (
     KEY_PHRASES,
+    RETRIES,
+    SILENT_LISTENS_TO_STOP,
     STEERING_HINT,
     EnrollSession,
     Item,
@@ -38,13 +40,17 @@ class Mouth:
 
 
 class Ears:
-    """Every take a clean half-second tone; the n-th take (1-based) carries n in sample 0."""
+    """Every take a clean half-second tone; the n-th take (1-based) carries n in sample 0.
+    Takes numbered in `silent` hear nothing at all."""
 
-    def __init__(self) -> None:
+    def __init__(self, silent: set[int] | None = None) -> None:
         self.heard = 0
+        self.silent = silent or set()
 
     def listen(self, seconds: float) -> Listened:
         self.heard += 1
+        if self.heard in self.silent:
+            return Listened((), -61.0, -60.0)
         t = np.arange(8000) / 16000.0
         samples = (6000 * np.sin(2 * np.pi * 220 * t)).astype(np.int16)
         samples[0] = self.heard
@@ -66,9 +72,15 @@ def _steer_at(takes: dict[int, Steering]):  # noqa: ANN202 - a Steer
     return steer, asked
 
 
-def _session(tmp_path: Path, steer) -> tuple[EnrollSession, Mouth, EnrollmentStore]:  # noqa: ANN001
+def _session(
+    tmp_path: Path,
+    steer,  # noqa: ANN001 - a Steer or None
+    ears: Ears | None = None,
+) -> tuple[EnrollSession, Mouth, EnrollmentStore]:
     mouth, store = Mouth(), EnrollmentStore(tmp_path)
-    session = EnrollSession(mouth, Ears(), store, embed=_embed, note=lambda _: None, steer=steer)
+    session = EnrollSession(
+        mouth, ears or Ears(), store, embed=_embed, note=lambda _: None, steer=steer
+    )
     return session, mouth, store
 
 
@@ -114,6 +126,34 @@ def test_thats_enough_before_anything_is_learned_keeps_the_earlier_enrollment(
     assert report.finished_early
     assert mouth.said[-1] == "All right, we'll stop there. I kept nothing new."
     assert [p.phrase for p in store.load().phrases] == ["help"]
+
+
+def test_an_empty_room_ends_the_session_instead_of_asking_for_minutes(tmp_path: Path) -> None:
+    """A "learn my voice" heard in someone else's talk, or a user who has gone."""
+    assert SILENT_LISTENS_TO_STOP <= RETRIES  # silence stops before it leaves a phrase
+    silent = set(range(4, 4 + SILENT_LISTENS_TO_STOP))  # pause enrolled, then nothing
+    ears = Ears(silent)
+    session, mouth, store = _session(tmp_path, None, ears)
+    report = session.run([key_item(p) for p in ("pause", "resume", "next")])
+    assert ears.heard == 3 + SILENT_LISTENS_TO_STOP
+    assert report.finished_early
+    assert report.nobody_answered
+    assert report.enrolled == ["pause"]
+    assert report.passed_over == ["resume", "next"]
+    assert mouth.said[-1] == "I haven't heard you for a while, so I'll stop. I kept 1 phrase."
+    assert [p.phrase for p in store.load().phrases] == ["pause"]
+
+
+def test_a_take_between_silences_starts_the_count_again(tmp_path: Path) -> None:
+    n = SILENT_LISTENS_TO_STOP - 1
+    # pause: two takes, n silences, a third take; resume: n silences, three takes
+    silent = set(range(3, 3 + n)) | set(range(4 + n, 4 + 2 * n))
+    ears = Ears(silent)
+    session, _, _ = _session(tmp_path, None, ears)
+    report = session.run([key_item("pause"), key_item("resume")])
+    assert not report.finished_early
+    assert report.enrolled == ["pause", "resume"]
+    assert ears.heard == 2 * n + 6
 
 
 def test_without_steering_the_introduction_does_not_promise_it(tmp_path: Path) -> None:

@@ -52,6 +52,11 @@ RETRIES: Final = 4
 """Takes asked again per phrase (for any reason) before the phrase is left for another day."""
 LISTEN_SECONDS: Final = 6.0
 """How long the player waits for each take after asking."""
+SILENT_LISTENS_TO_STOP: Final = 4
+"""Prompts in a row that heard nothing at all before the session stops by itself: the user has
+gone, or "learn my voice" was heard in someone else's talk. Without it, 17 phrases asked five
+times each would talk to an empty room for about 13 minutes."""
+NOTHING_HEARD: Final = "I did not hear anything."
 
 QUIET_DB: Final = -45.0
 """A take's speech below this level (dBFS, its loud part) is too quiet (as in mic-test)."""
@@ -90,6 +95,8 @@ class Steering(StrEnum):
     """Leave this phrase out ("next", "move on")."""
     FINISH = "finish"
     """End the session, keeping what is stored ("that's enough", "stop", "end session")."""
+    AWAY = "away"
+    """Not said: nothing was heard for `SILENT_LISTENS_TO_STOP` prompts; ended as by FINISH."""
 
 
 @dataclass(frozen=True)
@@ -132,7 +139,8 @@ class Report:
     passed_over: list[str] = field(default_factory=list)
     """Phrases the user skipped, or did not reach after "that's enough"."""
     finished_early: bool = False
-    """The user said "that's enough"."""
+    """The user said "that's enough", or stopped answering (`nobody_answered`)."""
+    nobody_answered: bool = False
 
 
 def key_item(phrase: str) -> Item:
@@ -178,7 +186,7 @@ def check_take(listened: Listened) -> tuple[GoodTake | None, str | None]:
     if not segments:
         if listened.loudest_db - listened.floor_db >= HEARD_SOMETHING_DB:
             return None, "That was too quiet for me. Come a little closer, or speak up."
-        return None, "I did not hear anything."
+        return None, NOTHING_HEARD
     if len(segments) > 1:
         return None, "I heard that in pieces. Say it in one go, without a pause."
     segment = segments[0]
@@ -232,7 +240,8 @@ class EnrollSession:
         self.note = note
         self.listen_seconds = listen_seconds
         self.steer = steer
-        """Hears "skip" and "that's enough" in the takes; None: every good take is a take."""
+        """Hears "next" and "that's enough" in the takes; None: every good take is a take."""
+        self._silent_in_a_row = 0
 
     def run(self, items: Sequence[Item], intro: bool = True) -> Report:
         """Enroll every item in turn; returns what was enrolled and what was left."""
@@ -245,8 +254,9 @@ class EnrollSession:
             )
         for index, item in enumerate(items):
             takes = self.collect(item, report)
-            if takes is Steering.FINISH:
+            if takes is Steering.FINISH or takes is Steering.AWAY:
                 report.finished_early = True
+                report.nobody_answered = takes is Steering.AWAY
                 report.passed_over += [i.phrase for i in items[index:]]
                 break
             if takes is Steering.SKIP:
@@ -262,7 +272,10 @@ class EnrollSession:
         if report.finished_early:
             kept = len(report.enrolled)
             what = "nothing new" if kept == 0 else f"{kept} phrase{'s' if kept != 1 else ''}"
-            self.mouth.say(f"All right, we'll stop there. I kept {what}.")
+            if report.nobody_answered:
+                self.mouth.say(f"I haven't heard you for a while, so I'll stop. I kept {what}.")
+            else:
+                self.mouth.say(f"All right, we'll stop there. I kept {what}.")
         elif intro:
             complete = not report.skipped and not report.passed_over
             done = "All done." if complete else "That's all for now."
@@ -271,7 +284,8 @@ class EnrollSession:
 
     def collect(self, item: Item, report: Report) -> list[GoodTake] | Steering | None:
         """Three good takes that are like each other, None after too many retries, or what
-        the user said instead of a take ("skip", "that's enough")."""
+        the user said instead of a take ("next", "that's enough"; AWAY: nothing heard for a
+        while)."""
         retries = 0
         takes: list[GoodTake] = []
         prompt = (
@@ -283,6 +297,10 @@ class EnrollSession:
         while True:
             self.mouth.say(prompt)
             take, problem = check_take(self.ears.listen(self.listen_seconds))
+            self._silent_in_a_row = self._silent_in_a_row + 1 if problem == NOTHING_HEARD else 0
+            if self._silent_in_a_row >= SILENT_LISTENS_TO_STOP:
+                self.note(f"{item.phrase}: nothing heard {self._silent_in_a_row} times in a row")
+                return Steering.AWAY
             if take is None:
                 assert problem is not None
                 retries += 1

@@ -446,10 +446,12 @@ def test_after_too_many_retries_the_phrase_is_left_and_earlier_ones_kept(tmp_pat
     store = EnrollmentStore(tmp_path)
     store.add(record("help"))
     mouth = FakeMouth()
-    ears = FakeEars([None] * (RETRIES + 1) + [0.2] * 3)
+    # too quiet, and nothing at all, in turn: never silent long enough to end the session
+    ears = FakeEars([0.001, None] * ((RETRIES + 1) // 2) + [0.001] + [0.2] * 3)
     report = EnrollSession(mouth, ears, store, embed=fake_embed({}), note=lambda _: None).run(
         [key_item("pause"), key_item("stop")]
     )
+    assert not report.finished_early
     assert report.skipped == ["pause"]
     assert report.enrolled == ["stop"]
     assert "Let's leave pause for another day." in mouth.said
