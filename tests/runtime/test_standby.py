@@ -168,3 +168,20 @@ def test_learning_the_voice_needs_the_microphone() -> None:
     assert result.returncode == 0, result.stderr
     assert "Learning your voice needs the microphone" in result.stdout
     assert result.stdout.rstrip().endswith("Goodbye.")
+
+
+def test_learning_the_voice_without_a_working_microphone_says_so() -> None:
+    """Standby's own microphone and the enrollment's both fail on a device that is not
+    there: the request is typed, the failure is said, and standby goes on."""
+    result = run(
+        "standby",
+        "--no-voice",
+        "--input-device",
+        "no-such-microphone",
+        input="learn my voice\ngoodbye\n",
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "enrolling needs a microphone" in result.stderr
+    assert "I couldn't learn everything this time" in result.stdout
+    assert result.stdout.rstrip().endswith("Goodbye.")

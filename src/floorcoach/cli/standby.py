@@ -30,6 +30,11 @@ from floorcoach.runtime.standby import (
 POLL_SECONDS: Final = 0.5
 AFTER_SESSION: Final = "I'm here when you need me. Say start to go again."
 AFTER_LEARNING: Final = "I'm here when you need me. Say start to begin."
+LEARNING_UNFINISHED: Final = (
+    "I couldn't learn everything this time; what I learned is kept. "
+    "Say learn my voice to try again, or start to begin."
+)
+"""After an enrollment that failed (no microphone) or left phrases that never took."""
 NO_MIC_TO_LEARN: Final = (
     "Learning your voice needs the microphone: start standby without --text or --no-mic."
 )
@@ -266,11 +271,11 @@ def _standby(args: argparse.Namespace) -> int:
                 voice.close()
                 ears.close()
                 try:
-                    _learn_voice(args)
+                    learned = _learn_voice(args) == 0
                 finally:
                     voice.open()
                     ears.open()
-                voice.say(AFTER_LEARNING)
+                voice.say(AFTER_LEARNING if learned else LEARNING_UNFINISHED)
             elif request.action in (StandbyAction.START, StandbyAction.RESUME):
                 link = None if args.no_history else HistoryLink.open(args.history)
                 point = None
