@@ -23,6 +23,7 @@ from floorcoach.runtime.enroll import (
     EnrollSession,
     Item,
     Report,
+    Steer,
     key_item,
     resolve_phrase,
     segment_takes,
@@ -353,7 +354,7 @@ def spoken_enrollment(store: EnrollmentStore, items: list[Item], args: argparse.
     return EXIT_OK if not report.skipped else EXIT_FAILED
 
 
-def _steering(args: argparse.Namespace) -> Any:
+def _steering(args: argparse.Namespace) -> Steer | None:
     """'next' and "that's enough" heard in the takes; None (the takes only) without a
     recognizer, said once."""
     from floorcoach.runtime.enroll_steering import spoken_steering

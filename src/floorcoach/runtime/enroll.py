@@ -246,6 +246,7 @@ class EnrollSession:
     def run(self, items: Sequence[Item], intro: bool = True) -> Report:
         """Enroll every item in turn; returns what was enrolled and what was left."""
         report = Report()
+        self._silent_in_a_row = 0
         if intro:
             count = f"{len(items)} phrases" if len(items) != 1 else "one phrase"
             self.mouth.say(
