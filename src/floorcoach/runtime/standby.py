@@ -154,11 +154,20 @@ def listening_phrases(names: dict[str, str]) -> list[str]:
     return list(dict.fromkeys(normalize(p) for p in phrases))
 
 
-def make_standby_recognizer(engine: str, names: dict[str, str]) -> Any:
+STANDBY_FIT_RATIO: Final = -0.0025
+"""How well a heard phrase must fit its segment against a free phone loop (ln score per
+10 ms frame, `GrammarFit.ratio`) before standby acts on it: the command head does not know
+standby's phrases, and without a test the grammar forces any talk onto one of them."""
+
+
+def make_standby_recognizer(
+    engine: str, names: dict[str, str], fit_ratio: float = STANDBY_FIT_RATIO
+) -> Any:
     """A recognizer that listens only for what standby understands.
 
     Each phrase maps to a placeholder intent; standby reads the words themselves, with
-    the same `parse_standby` that handles typed lines.
+    the same `parse_standby` that handles typed lines. `fit_ratio`: `STANDBY_FIT_RATIO`
+    (scripts/bench_standby --sweep measures others).
     """
     from floorcoach.audio.listening.recognizer_factory import make_recognizer
     from floorcoach.commands import Intent, ListenContext
@@ -184,6 +193,8 @@ def make_standby_recognizer(engine: str, names: dict[str, str]) -> Any:
         base,
         max_command_seconds=QUESTION_SECONDS,
         vad=replace(base.vad if base.vad else VadConfig(), max_segment_seconds=QUESTION_SECONDS),
+        min_score_ratio=fit_ratio,
+        safety_min_score_ratio=fit_ratio,
     )
     return SphinxRecognizer(config=config, contexts={ListenContext.COMMANDS: table})
 
