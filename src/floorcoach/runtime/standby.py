@@ -157,7 +157,13 @@ def listening_phrases(names: dict[str, str]) -> list[str]:
 STANDBY_FIT_RATIO: Final = -0.0025
 """How well a heard phrase must fit its segment against a free phone loop (ln score per
 10 ms frame, `GrammarFit.ratio`) before standby acts on it: the command head does not know
-standby's phrases, and without a test the grammar forces any talk onto one of them."""
+standby's phrases, and without a test the grammar forces any talk onto one of them.
+
+The strictest of scripts/bench_standby --sweep's thresholds that lost no request said alone
+(recorded AN4 "start" and "help"; 26 of 27 synthetic, as with no test). Recorded talk, per
+hour, clean / 20 / 10 dB: sessions or enrollments started 12.1 / 35.0 / 28.2 -> 6.1 / 20.8 /
+12.1, spoken replies 171 / 288 / 330 -> 65 / 78 / 112 (BENCHMARKS.md, twenty-first session).
+Still too many: see there."""
 
 
 def make_standby_recognizer(
