@@ -167,14 +167,22 @@ Still too many: see there."""
 
 
 def make_standby_recognizer(
-    engine: str, names: dict[str, str], fit_ratio: float = STANDBY_FIT_RATIO
+    engine: str,
+    names: dict[str, str],
+    fit_ratio: float = STANDBY_FIT_RATIO,
+    quiet_seconds: float | None = None,
 ) -> Any:
     """A recognizer that listens only for what standby understands.
 
     Each phrase maps to a placeholder intent; standby reads the words themselves, with
-    the same `parse_standby` that handles typed lines. `fit_ratio`: `STANDBY_FIT_RATIO`
-    (scripts/bench_standby --sweep measures others).
+    the same `parse_standby` that handles typed lines. `fit_ratio`: `STANDBY_FIT_RATIO`;
+    `quiet_seconds` around a request: `standby_listening.QUIET_SECONDS` (scripts/bench_standby
+    --sweep measures others).
     """
+    from floorcoach.runtime.standby_listening import QUIET_SECONDS
+
+    if quiet_seconds is None:
+        quiet_seconds = QUIET_SECONDS
     from floorcoach.audio.listening.recognizer_factory import make_recognizer
     from floorcoach.commands import Intent, ListenContext
 
@@ -190,8 +198,8 @@ def make_standby_recognizer(
     from dataclasses import replace
 
     from floorcoach.audio.listening.sphinx_config import SphinxConfig
-    from floorcoach.audio.listening.sphinx_recognizer import SphinxRecognizer
     from floorcoach.audio.listening.vad import VadConfig
+    from floorcoach.runtime.standby_listening import SaidAloneRecognizer
 
     # questions are longer than commands: let a segment run to a sentence's length
     base = SphinxConfig()
@@ -202,7 +210,9 @@ def make_standby_recognizer(
         min_score_ratio=fit_ratio,
         safety_min_score_ratio=fit_ratio,
     )
-    return SphinxRecognizer(config=config, contexts={ListenContext.COMMANDS: table})
+    return SaidAloneRecognizer(
+        config=config, contexts={ListenContext.COMMANDS: table}, quiet_seconds=quiet_seconds
+    )
 
 
 class MissedAnswers:
