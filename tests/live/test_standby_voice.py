@@ -14,6 +14,7 @@ import pytest
 
 from floorcoach.audio.pcm import Pcm, write_wav
 from floorcoach.audio.speaking.synth import make_synthesizer
+from floorcoach.commands import ListenContext
 from floorcoach.content.catalog import Catalog
 from floorcoach.content.questions import default_book, match_question
 from floorcoach.runtime.standby import (
@@ -23,6 +24,7 @@ from floorcoach.runtime.standby import (
     parse_standby,
     routine_names,
 )
+from floorcoach.runtime.standby_ready import ReadyAnswer, ready_answer, ready_question
 from floorcoach.session.pain_dialogue import LEVEL_QUESTION, LOCATION_QUESTION, NOT_CAUGHT
 from floorcoach_cli import command
 from virtual_audio import VirtualAudio
@@ -111,6 +113,32 @@ def test_standby_requests_by_voice(
     assert (request.action, request.routine) == (action, routine)
 
 
+@pytest.mark.parametrize(
+    ("said", "answer"),
+    [
+        ("yes", ReadyAnswer.GO),
+        ("I'm ready", ReadyAnswer.GO),
+        ("no", ReadyAnswer.NOT_NOW),
+        ("give me a moment", ReadyAnswer.MORE_TIME),
+        ("start my routine", None),  # asking again is not an answer: nothing heard
+        ("how am I doing", None),
+    ],
+)
+def test_answers_to_ready_by_voice(recognizer, said: str, answer: ReadyAnswer | None) -> None:  # noqa: ANN001
+    recognizer.set_context(ListenContext.CONFIRM)
+    try:
+        heard = _hear(recognizer, _spoken(said))
+    finally:
+        recognizer.set_context(ListenContext.COMMANDS)
+    assert [ready_answer(text) for text in heard] == ([answer] if answer else [])
+    assert "command head" in recognizer.description  # the head checks these answers
+
+
+def test_a_yes_is_no_request_to_standby(recognizer, names: dict[str, str]) -> None:  # noqa: ANN001
+    heard = _hear(recognizer, _spoken("yes"))
+    assert [parse_standby(text, names) for text in heard if text] in ([], [None])
+
+
 def test_every_question_is_recognized_and_answered(recognizer) -> None:  # noqa: ANN001
     book = default_book()
     for number, question in enumerate(book.questions):
@@ -135,10 +163,10 @@ def test_standby_session_missed_answers_then_learn_my_voice_by_voice(
 ) -> None:
     """Power-on to goodbye with nothing typed, every word spoken into the microphone:
 
-    standby -> "start one hold" -> "that hurts" in the hold -> two answers not caught ->
-    "four", "in my back" -> the session ends -> standby offers to learn the user's voice ->
-    "learn my voice" -> three takes of pause -> "that is enough" when asked for resume ->
-    standby again -> "goodbye". The takes are kept, and only those.
+    standby -> "start one hold" -> "yes" to "ready?" -> "that hurts" in the hold -> two
+    answers not caught -> "four", "in my back" -> the session ends -> standby offers to
+    learn the user's voice -> "learn my voice" -> three takes of pause -> "that is enough"
+    when asked for resume -> standby again -> "goodbye". The takes are kept, and only those.
     """
     from floorcoach.audio.listening.enrollment_store import EnrollmentStore
 
@@ -156,6 +184,7 @@ def test_standby_session_missed_answers_then_learn_my_voice_by_voice(
     four, back = clip("four"), clip("in my back")
     mumble = clip("purple elephant")  # words no question can take (test_hands_free_live.py)
     learn, enough, bye = clip("learn my voice"), clip("that is enough"), clip("goodbye")
+    yes = clip("yes")
     takes = [clip("pause", speed, pitch) for speed, pitch in ((140, 45), (160, 50), (180, 60))]
     log = tmp_path / "events.jsonl"
     process = subprocess.Popen(
@@ -199,6 +228,8 @@ def test_standby_session_missed_answers_then_learn_my_voice_by_voice(
             lines.append(line)
             if line.startswith("I'm ready when you are."):
                 after_saying(line, start, extra=2.0)  # and the microphone opened
+            elif line == ready_question("One hold"):
+                after_saying(line, yes, extra=1.0)
             elif "(tone: start)" in line and level_asked == 0:
                 after_saying("", hurts, extra=0.3)  # the hold has begun
             elif LEVEL_QUESTION in line:
@@ -227,8 +258,9 @@ def test_standby_session_missed_answers_then_learn_my_voice_by_voice(
     why = out + err + (log.read_text() if log.exists() else "")
     assert process.returncode == 0, why
     assert "Traceback" not in err
+    # asked "ready?" first, and the session began on the yes
+    assert 0 <= out.find(ready_question("One hold")) < out.find("Welcome to One hold."), why
     # the session: two answers not caught, then taken
-    assert "Welcome to One hold." in out, why
     assert out.count(f"{NOT_CAUGHT} {LEVEL_QUESTION}") == 2, why
     assert "heard: 4 ('four')" in out, why
     assert "heard: back ('in my back')" in out, why

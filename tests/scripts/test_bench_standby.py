@@ -1,5 +1,6 @@
 """scripts/bench_standby --sweep: talk through standby's recognizer and requests said alone,
-scored at every fit threshold from one decode."""
+scored at every fit threshold from one decode; then the answers to "ready? say yes" in the
+same talk and said alone."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def test_talk_and_requests_are_scored(tmp_path: Path) -> None:
     tts = tmp_path / "tts"
     neg = tmp_path / "human-negatives"
     manifest = []
-    for i, text in enumerate(("i had toast for breakfast", "start my routine")):
+    for i, text in enumerate(("i had toast for breakfast", "start my routine", "yes")):
         clip = _recorded(text, tts, i)
         _write(neg / "clips" / f"u{i}.wav", clip)
         manifest.append(
@@ -40,10 +41,15 @@ def test_talk_and_requests_are_scored(tmp_path: Path) -> None:
         )
     (neg / "manifest.json").write_text(json.dumps(manifest))
     dev = tmp_path / "human-dev"
-    start = espeak("start", tts)
-    _write(dev / "clips" / "start.wav", start)
+    _write(dev / "clips" / "start.wav", espeak("start", tts))
+    _write(dev / "clips" / "yes.wav", espeak("yes", tts))
     (dev / "manifest.json").write_text(
-        json.dumps([{"file": "clips/start.wav", "word": "start", "speaker": "an4-x"}])
+        json.dumps(
+            [
+                {"file": "clips/start.wav", "word": "start", "speaker": "an4-x"},
+                {"file": "clips/yes.wav", "word": "yes", "speaker": "an4-y"},
+            ]
+        )
     )
     stream = np.concatenate([np.zeros(16000), espeak("bed", tts), np.zeros(16000)])
     _write(dev / "noncmd_dev_01_clean.wav", stream)
@@ -70,7 +76,7 @@ def test_talk_and_requests_are_scored(tmp_path: Path) -> None:
         text=True,
     )
     lines = result.stdout.splitlines()
-    talk = [line for line in lines if line.startswith("| ") and "| clean |" in line]
+    talk = [line for line in lines if line.split(" | ")[1:2] == ["clean"]]
     assert len(talk) == 7  # one row per fit threshold
     untested = talk[0]
     assert untested.startswith("| -1 | clean |")
@@ -83,3 +89,11 @@ def test_talk_and_requests_are_scored(tmp_path: Path) -> None:
     right, total = everyone.split(" | ")[1].split(" / ")
     assert int(total) == 27  # nine requests, three voices
     assert int(right) >= 20, result.stdout
+    # the yes said in the talk is an answer that would play a mistaken start
+    (answers,) = [line for line in lines if line.startswith("| clean |")]
+    cells = answers.split(" | ")
+    assert cells[2].startswith("1 ("), answers  # one yes-like answer
+    assert float(cells[5].rstrip(" |")) > 0.0, answers  # some chance a start plays
+    assert "| recorded: yes | 1 / 1 |" in lines, result.stdout
+    (synthetic_yes,) = [line for line in lines if line.startswith("| synthetic: yes |")]
+    assert synthetic_yes.split(" | ")[1].split(" / ")[1].startswith("3")  # three voices

@@ -56,6 +56,12 @@ def register(subparsers: Any) -> None:
     standby.add_argument(
         "--default-routine", default=None, help="what 'start' plays (default: first-week)"
     )
+    standby.add_argument(
+        "--no-ready-check",
+        action="store_true",
+        help="play a session asked for by voice at once, without asking 'ready? say yes' "
+        "(with it, talk nearby that sounds like 'start' can start a session)",
+    )
     _add_session_options(standby)
     standby.set_defaults(func=_standby, resume=False, routine=None)
 
@@ -151,6 +157,14 @@ class StandbyVoice:
         """What the speaker sounded, for the ears' echo canceller (None: no speaker)."""
         return getattr(self._speaker, "sounded", None)
 
+    def said(self) -> list[Any]:
+        """What standby said lately and says now, for the ears' echo gate: its own "say
+        yes" heard through the air is not the user's answer."""
+        from floorcoach.runtime.live_listener import player_speech
+
+        speaker = self._speaker
+        return [] if speaker is None else player_speech(speaker)
+
 
 class StandbyEars:
     """The microphone while in standby (closed while a session listens for itself)."""
@@ -174,6 +188,7 @@ class StandbyEars:
             return
         try:
             from floorcoach.audio.listening.microphone import MicrophoneListener
+            from floorcoach.audio.listening.self_voice import EchoGate
 
             if self._recognizer is None:
                 self._recognizer = make_standby_recognizer(self._args.engine, self._names)
@@ -184,6 +199,7 @@ class StandbyEars:
                 device=self._args.input_device,
                 # its own replies are taken out of what it hears, as in a session
                 reference=self._voice.reference() if self._voice is not None else None,
+                gate=EchoGate(source=self._voice.said) if self._voice is not None else None,
                 echo_cancel=getattr(self._args, "echo_cancel", None) or DEFAULT_ECHO_CANCEL,
             )
             self._mic.start()
@@ -195,6 +211,15 @@ class StandbyEars:
         if self._mic is not None:
             self._mic.stop()
             self._mic = None
+
+    def listen_for_answer(self, answering: bool) -> None:
+        """Listen for the answers to "ready?" (True) or for standby's requests (False)."""
+        from floorcoach.commands import ListenContext
+
+        if self._recognizer is not None:
+            self._recognizer.set_context(
+                ListenContext.CONFIRM if answering else ListenContext.COMMANDS
+            )
 
 
 def _standby(args: argparse.Namespace) -> int:
@@ -289,6 +314,12 @@ def _standby(args: argparse.Namespace) -> int:
                 usual = args.default_routine or args.routine
                 routine = point.routine_id if point else request.routine or usual
                 loaded = catalog.find(routine)
+                if source == "heard" and not args.no_ready_check:
+                    asking = ReadyAsking(voice, ears, router.inbox, clock, args.time_scale)
+                    if not asking.answered_yes(loaded.routine.name, point is not None):
+                        if link is not None:
+                            link.close()
+                        continue
                 voice.close()
                 ears.close()
                 reminders.session_started(clock.now())
@@ -311,6 +342,52 @@ def _standby(args: argparse.Namespace) -> int:
     finally:
         ears.close()
         voice.close()
+
+
+class ReadyAsking:
+    """Asks "ready? say yes" before a session asked for by voice, and waits for the answer
+    (`runtime/standby_ready.py`: why, and the answers)."""
+
+    def __init__(
+        self,
+        voice: StandbyVoice,
+        ears: StandbyEars,
+        inbox: queue.Queue[Any],
+        clock: StandbyClock,
+        time_scale: float = 1.0,
+    ) -> None:
+        self._voice = voice
+        self._ears = ears
+        self._inbox = inbox
+        self._clock = clock
+        self._poll = POLL_SECONDS / time_scale
+
+    def answered_yes(self, routine_name: str, resuming: bool) -> bool:
+        """True: play now; False: back to standby (said no, or no answer in time)."""
+        from floorcoach.runtime.standby_ready import ReadyCheck, ReadyVerdict, ready_question
+
+        self._ears.listen_for_answer(True)  # an answer over the question still counts
+        try:
+            check = ReadyCheck(asked_at=self._clock.elapsed())
+            self._voice.say(ready_question(routine_name, resuming))
+            while True:
+                try:
+                    item = self._inbox.get(timeout=self._poll)
+                except queue.Empty:
+                    step = check.tick(self._clock.elapsed())
+                else:
+                    if item is None:  # typing ended: standby's loop ends on it
+                        self._inbox.put(None)
+                        return False
+                    step = check.hear(item[1], self._clock.elapsed())
+                    if step.verdict is ReadyVerdict.WAITING and step.say is None:
+                        print(f'        not an answer: "{item[1]}" (say yes or no)', flush=True)
+                if step.say is not None:
+                    self._voice.say(step.say)
+                if step.verdict is not ReadyVerdict.WAITING:
+                    return step.verdict is ReadyVerdict.PLAY
+        finally:
+            self._ears.listen_for_answer(False)
 
 
 def _learn_voice(args: argparse.Namespace) -> int:

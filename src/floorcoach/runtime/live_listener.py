@@ -24,6 +24,21 @@ NO_MIC: Final = "I can't hear the microphone. You can type commands; I'll keep t
 MIC_BACK: Final = "I can hear you again."
 
 
+def player_speech(speaker: Any, history: list[Any] | None = None) -> list[PlayerSpeech]:
+    """What a `DeviceSpeaker` said lately and is saying now (monotonic times, tones left out),
+    for an echo gate's `source`: words heard then that the player said are its own."""
+    played = speaker.history() if history is None else history
+    speech = [
+        PlayerSpeech(p.started_at, p.ended_at, p.label)
+        for p in played
+        if not p.label.startswith("cue:")
+    ]
+    playing = speaker.now_playing()
+    if playing is not None and not playing.label.startswith("cue:"):
+        speech.append(PlayerSpeech(playing.started_at, playing.expected_end, playing.label))
+    return speech
+
+
 class LiveListener:
     """Owns the microphone listener for one session and keeps it alive."""
 
@@ -144,15 +159,7 @@ class LiveListener:
             return []
         history = speaker.history()
         self._track_levels([(p.id, p.started_at, p.ended_at, p.interrupted) for p in history])
-        speech = [
-            PlayerSpeech(p.started_at, p.ended_at, p.label)
-            for p in history
-            if not p.label.startswith("cue:")
-        ]
-        playing = speaker.now_playing()
-        if playing is not None and not playing.label.startswith("cue:"):
-            speech.append(PlayerSpeech(playing.started_at, playing.expected_end, playing.label))
-        return speech
+        return player_speech(speaker, history)
 
     def _track_levels(self, played: list[tuple[int, float, float, bool]]) -> None:
         """Put what the speaker sounded onto the gate's level track, once each."""

@@ -175,7 +175,9 @@ def make_standby_recognizer(
     """A recognizer that listens only for what standby understands.
 
     Each phrase maps to a placeholder intent; standby reads the words themselves, with
-    the same `parse_standby` that handles typed lines. `fit_ratio`: `STANDBY_FIT_RATIO`;
+    the same `parse_standby` that handles typed lines. In the CONFIRM context it listens
+    for the answers to "ready? say yes" (`standby_ready.py`), phrases the command head knows
+    and checks. `fit_ratio`: `STANDBY_FIT_RATIO`;
     `quiet_seconds` around a request: `standby_listening.QUIET_SECONDS` (scripts/bench_standby
     --sweep measures others).
     """
@@ -185,15 +187,17 @@ def make_standby_recognizer(
         quiet_seconds = QUIET_SECONDS
     from floorcoach.audio.listening.recognizer_factory import make_recognizer
     from floorcoach.commands import Intent, ListenContext
+    from floorcoach.runtime.standby_ready import ready_table
 
     table = {phrase: Intent(query="standby") for phrase in listening_phrases(names)}
+    contexts = {ListenContext.COMMANDS: table, ListenContext.CONFIRM: ready_table()}
     probe = make_recognizer(engine)
     if probe.engine == "vosk":
         from floorcoach.audio.listening.vosk_recognizer import VoskRecognizer
 
         return VoskRecognizer(
             model_path=getattr(probe, "model_path", None),
-            contexts={ListenContext.COMMANDS: table},
+            contexts=contexts,
         )
     from dataclasses import replace
 
@@ -210,9 +214,7 @@ def make_standby_recognizer(
         min_score_ratio=fit_ratio,
         safety_min_score_ratio=fit_ratio,
     )
-    return SaidAloneRecognizer(
-        config=config, contexts={ListenContext.COMMANDS: table}, quiet_seconds=quiet_seconds
-    )
+    return SaidAloneRecognizer(config=config, contexts=contexts, quiet_seconds=quiet_seconds)
 
 
 class MissedAnswers:

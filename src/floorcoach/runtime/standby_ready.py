@@ -1,0 +1,158 @@
+"""A session asked for by voice plays only once someone says yes.
+
+Standby listens all day and still hears requests in other people's talk (2-7 an hour of
+nearby conversation, BENCHMARKS.md twenty-first session); a session started by mistake would
+play its whole routine to the room. So a spoken "start" is answered with a question, and the
+session begins on "yes". The question also gives the user time to get down to the floor
+before the welcome starts. Typed requests need no answer: someone is at the keyboard.
+
+Every spoken answer is a phrase the command head knows, so the head (trained on recorded
+people) checks what the grammar decoder hears, as it does in a session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Final
+
+from floorcoach.commands import normalize, parse
+
+if TYPE_CHECKING:
+    from floorcoach.commands import Intent
+
+
+class ReadyAnswer(StrEnum):
+    """What an answer to "say yes when you're ready" means."""
+
+    GO = "go"
+    NOT_NOW = "not now"
+    MORE_TIME = "more time"
+
+
+SPOKEN_ANSWERS: Final[dict[str, ReadyAnswer]] = {
+    "yes": ReadyAnswer.GO,
+    "i am ready": ReadyAnswer.GO,
+    "carry on": ReadyAnswer.GO,
+    "continue": ReadyAnswer.GO,
+    "keep going": ReadyAnswer.GO,
+    "resume": ReadyAnswer.GO,
+    "no": ReadyAnswer.NOT_NOW,
+    "stop": ReadyAnswer.NOT_NOW,
+    "end session": ReadyAnswer.NOT_NOW,
+    "that is enough": ReadyAnswer.NOT_NOW,
+    "wait": ReadyAnswer.MORE_TIME,
+    "hold on": ReadyAnswer.MORE_TIME,
+    "hang on": ReadyAnswer.MORE_TIME,
+    "give me a moment": ReadyAnswer.MORE_TIME,
+    "pause": ReadyAnswer.MORE_TIME,
+}
+"""The answers listened for (all known to the command head: `tests` check it)."""
+TYPED_ANSWERS: Final[dict[str, ReadyAnswer]] = {
+    "ready": ReadyAnswer.GO,
+    "go": ReadyAnswer.GO,
+    "ok": ReadyAnswer.GO,
+    "okay": ReadyAnswer.GO,
+    "start": ReadyAnswer.GO,
+    "begin": ReadyAnswer.GO,
+    "not now": ReadyAnswer.NOT_NOW,
+    "cancel": ReadyAnswer.NOT_NOW,
+    "later": ReadyAnswer.NOT_NOW,
+}
+"""More answers a typed line may give (the recognizer does not listen for these)."""
+
+REMIND_AFTER_SECONDS: Final = 45.0
+"""Asked again once, for someone still getting down to the floor or who was not heard."""
+GIVE_UP_AFTER_SECONDS: Final = 90.0
+"""Back to standby with no answer: long enough to lie down slowly, short enough that a
+mistaken start costs one question and a reminder, not a session."""
+
+REMINDER: Final = "Are you ready? Say yes to begin, or no if you'd rather not start now."
+MORE_TIME_REPLY: Final = "Take your time. Say yes when you're ready."
+NOT_NOW_REPLY: Final = "All right, not now. Say start when you want to begin."
+GAVE_UP_REPLY: Final = "I didn't hear an answer, so I'll wait. Say start when you want to begin."
+
+
+def ready_question(routine_name: str, resuming: bool = False) -> str:
+    """What standby says to a spoken start: the routine, then what to do before it plays."""
+    doing = "Picking up" if resuming else "Starting"
+    return (
+        f"{doing} {routine_name}. Get into position on the floor, and when you're ready, say yes."
+    )
+
+
+def ready_answer(text: str) -> ReadyAnswer | None:
+    """What a heard or typed line answers, or None (not an answer)."""
+    words = normalize(text)
+    return SPOKEN_ANSWERS.get(words) or TYPED_ANSWERS.get(words)
+
+
+def ready_table() -> dict[str, Intent]:
+    """The spoken answers as a recognizer grammar, with the intents `parse` gives them."""
+    table: dict[str, Intent] = {}
+    for phrase in SPOKEN_ANSWERS:
+        intent = parse(phrase)
+        if intent is None:
+            raise ValueError(f"ready answer {phrase!r} means nothing to parse()")
+        table[normalize(phrase)] = intent
+    return table
+
+
+class ReadyVerdict(StrEnum):
+    """Where the question stands."""
+
+    WAITING = "waiting"
+    PLAY = "play"
+    BACK = "back"
+
+
+@dataclass(frozen=True)
+class ReadyStep:
+    """The question's state after a line or a tick, and what to say now (None: nothing)."""
+
+    verdict: ReadyVerdict
+    say: str | None = None
+
+
+class ReadyCheck:
+    """Waits for the answer to the ready question on a clock given in seconds.
+
+    Deadlines are absolute (from when the question was asked, or from the last "give me a
+    moment"), so time spent speaking does not push them back.
+    """
+
+    def __init__(
+        self,
+        asked_at: float,
+        remind_after: float = REMIND_AFTER_SECONDS,
+        give_up_after: float = GIVE_UP_AFTER_SECONDS,
+    ) -> None:
+        if not 0 < remind_after < give_up_after:
+            raise ValueError("the reminder must come after the question and before giving up")
+        self._since = asked_at
+        self._remind_after = remind_after
+        self._give_up_after = give_up_after
+        self._reminded = False
+
+    def hear(self, text: str, now: float) -> ReadyStep:
+        """A line heard or typed while waiting."""
+        answer = ready_answer(text)
+        if answer is ReadyAnswer.GO:
+            return ReadyStep(ReadyVerdict.PLAY)
+        if answer is ReadyAnswer.NOT_NOW:
+            return ReadyStep(ReadyVerdict.BACK, NOT_NOW_REPLY)
+        if answer is ReadyAnswer.MORE_TIME:
+            self._since = now  # the clock starts again, with a reminder again
+            self._reminded = False
+            return ReadyStep(ReadyVerdict.WAITING, MORE_TIME_REPLY)
+        return self.tick(now)
+
+    def tick(self, now: float) -> ReadyStep:
+        """Time passing with no answer."""
+        waited = now - self._since
+        if waited >= self._give_up_after:
+            return ReadyStep(ReadyVerdict.BACK, GAVE_UP_REPLY)
+        if waited >= self._remind_after and not self._reminded:
+            self._reminded = True
+            return ReadyStep(ReadyVerdict.WAITING, REMINDER)
+        return ReadyStep(ReadyVerdict.WAITING)
