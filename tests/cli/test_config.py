@@ -53,7 +53,7 @@ def test_the_template_documents_exactly_the_defaults(tmp_path: Path) -> None:
     path = _write(tmp_path / "config.toml", "\n".join(lines))
     loaded = load_config(path, warn=None)
     assert not loaded.problems
-    assert len(loaded.from_file) == 8
+    assert len(loaded.from_file) == 9
     assert loaded.config == Config()
 
 
@@ -89,6 +89,8 @@ engine = "whisper"
 mode = "big"
 [routine]
 default = 7
+[standby]
+ready_check = "yes"
 [extras]
 x = 1
 """,
@@ -102,7 +104,9 @@ x = 1
         "devices.output_device": "a device index (0, 1, ...), a name substring",
         "recognition.engine": '"auto", "pocketsphinx" or "vosk"; using the default "auto"',
         "routine.default": "a routine name",
-        "extras": "accepted tables: speech, devices, recognition, routine, display, reminders",
+        "standby.ready_check": "true or false; using the default true",
+        "extras": "accepted tables: speech, devices, recognition, routine, standby, display, "
+        "reminders",
     }
     assert len(err) == len(expected)
     for key, accepted in expected.items():

@@ -167,3 +167,15 @@ def test_asking_on_no_goes_back_and_the_end_of_typing_is_kept_for_standby() -> N
     assert not ended.answered_yes("Walk", resuming=False)
     assert inbox.get_nowait() is None  # standby's loop still sees that typing ended
     assert ears.answering == [True, False]
+
+
+def test_the_settings_file_can_turn_the_question_off_and_the_command_line_wins() -> None:
+    from argparse import Namespace
+
+    from floorcoach.runtime.config_effective import fill_args
+    from floorcoach.runtime.config_model import Config, StandbySettings
+
+    off = Config(standby=StandbySettings(ready_check=False))
+    assert fill_args(Namespace(ready_check=None), off).ready_check is False
+    assert fill_args(Namespace(ready_check=True), off).ready_check is True  # --ready-check
+    assert fill_args(Namespace(ready_check=None), Config()).ready_check is True

@@ -57,10 +57,12 @@ def register(subparsers: Any) -> None:
         "--default-routine", default=None, help="what 'start' plays (default: first-week)"
     )
     standby.add_argument(
-        "--no-ready-check",
-        action="store_true",
-        help="play a session asked for by voice at once, without asking 'ready? say yes' "
-        "(with it, talk nearby that sounds like 'start' can start a session)",
+        "--ready-check",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="ask 'say yes when you're ready' before a session asked for by voice; without "
+        "it, talk nearby that sounds like 'start' can play a session (None: on, unless "
+        "the settings say [standby] ready_check = false)",
     )
     _add_session_options(standby)
     standby.set_defaults(func=_standby, resume=False, routine=None)
@@ -314,7 +316,7 @@ def _standby(args: argparse.Namespace) -> int:
                 usual = args.default_routine or args.routine
                 routine = point.routine_id if point else request.routine or usual
                 loaded = catalog.find(routine)
-                if source == "heard" and not args.no_ready_check:
+                if source == "heard" and args.ready_check:
                     asking = ReadyAsking(voice, ears, router.inbox, clock, args.time_scale)
                     if not asking.answered_yes(loaded.routine.name, point is not None):
                         if link is not None:

@@ -53,6 +53,7 @@ ARG_SETTINGS: Final[dict[str, tuple[str, str]]] = {
     "engine": ("recognition", "engine"),
     "echo_cancel": ("recognition", "echo_cancel"),
     "routine": ("routine", "default"),
+    "ready_check": ("standby", "ready_check"),
     "display": ("display", "mode"),
 }
 """argparse destination -> config key, for options left unset (None) on the command line."""

@@ -119,6 +119,18 @@ class RoutineSettings(_Section):
     )
 
 
+class StandbySettings(_Section):
+    """How `floorcoach standby` starts a session asked for by voice."""
+
+    ready_check: bool = Field(
+        default=True,
+        strict=True,
+        description="ask 'say yes when you're ready' first, so talk nearby that sounds like "
+        "'start' does not play a session to an empty room",
+        json_schema_extra=_accepts("true or false"),
+    )
+
+
 class DisplaySettings(_Section):
     """What the terminal shows; the voice always says everything anyway."""
 
@@ -137,6 +149,7 @@ class Config(_Section):
     devices: DeviceSettings = DeviceSettings()
     recognition: RecognitionSettings = RecognitionSettings()
     routine: RoutineSettings = RoutineSettings()
+    standby: StandbySettings = StandbySettings()
     display: DisplaySettings = DisplaySettings()
     reminders: dict[str, Any] = Field(
         default_factory=dict,
@@ -150,6 +163,7 @@ SECTIONS: Final[dict[str, type[_Section] | None]] = {
     "devices": DeviceSettings,
     "recognition": RecognitionSettings,
     "routine": RoutineSettings,
+    "standby": StandbySettings,
     "display": DisplaySettings,
     "reminders": None,
 }
@@ -179,6 +193,9 @@ DEFAULT_CONFIG_TEXT: Final = """\
 
 [routine]
 # default = "first-week"   # played by `floorcoach play` and by saying "start"
+
+[standby]
+# ready_check = true    # a spoken "start" asks "say yes when you're ready" before playing
 
 [display]
 # mode = "normal"       # "normal", "plain" (screen readers) or "big" (large type)
