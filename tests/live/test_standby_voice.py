@@ -205,7 +205,7 @@ def test_standby_session_missed_answers_then_learn_my_voice_by_voice(
             "--log",
             str(log),
         ),
-        stdin=subprocess.PIPE,  # kept open: standby must not end for want of typing
+        stdin=subprocess.DEVNULL,  # as a service runs it: no keyboard, and standby listens on
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -185,3 +185,40 @@ def test_learning_the_voice_without_a_working_microphone_says_so() -> None:
     assert "enrolling needs a microphone" in result.stderr
     assert "I couldn't learn everything this time" in result.stdout
     assert result.stdout.rstrip().endswith("Goodbye.")
+
+
+def test_no_keyboard_and_no_microphone_yet_standby_waits_for_the_microphone(
+    tmp_path: Path,
+) -> None:
+    """As a service starts it at boot: stdin is /dev/null and the USB microphone may not be
+    there yet. Standby must stay up and try the microphone again, not end (systemd does not
+    restart a service that ended cleanly)."""
+    import signal
+    import subprocess
+    import time
+
+    from floorcoach_cli import command
+
+    process = subprocess.Popen(
+        command(
+            "standby",
+            "--no-voice",
+            "--history",
+            tmp_path / "history.sqlite",
+            "--input-device",
+            "no-such-microphone",
+        ),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(6.0)  # past the first retry (MIC_RETRY_SECONDS)
+        still_running = process.poll() is None
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    assert still_running, out + err
+    assert "trying again every 5 s" in err, err
+    assert process.returncode == 130, out + err  # stopped by the signal, not by itself

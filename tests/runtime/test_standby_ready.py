@@ -159,13 +159,17 @@ def test_asking_with_nobody_there_reminds_then_gives_up() -> None:
     assert ears.answering == [True, False]
 
 
-def test_asking_on_no_goes_back_and_the_end_of_typing_is_kept_for_standby() -> None:
+def test_asking_on_no_goes_back() -> None:
     asking, voice, _, _ = _asking([("heard", "no")])
     assert not asking.answered_yes("Walk", resuming=True)
     assert voice.said == [ready_question("Walk", resuming=True), NOT_NOW_REPLY]
-    ended, _, ears, inbox = _asking([None])
-    assert not ended.answered_yes("Walk", resuming=False)
-    assert inbox.get_nowait() is None  # standby's loop still sees that typing ended
+
+
+def test_the_end_of_typing_is_no_answer() -> None:
+    """No keyboard (a service's stdin is /dev/null): the answer is still spoken."""
+    asking, voice, ears, _ = _asking([None, ("heard", "yes")])
+    assert asking.answered_yes("Walk", resuming=False)
+    assert voice.said == [ready_question("Walk")]
     assert ears.answering == [True, False]
 
 

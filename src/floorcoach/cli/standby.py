@@ -28,6 +28,9 @@ from floorcoach.runtime.standby import (
 )
 
 POLL_SECONDS: Final = 0.5
+MIC_RETRY_SECONDS: Final = 5.0
+"""How often standby tries again for a microphone that would not open (a USB microphone
+still settling at boot, or plugged in later)."""
 AFTER_SESSION: Final = "I'm here when you need me. Say start to go again."
 AFTER_LEARNING: Final = "I'm here when you need me. Say start to begin."
 LEARNING_UNFINISHED: Final = (
@@ -184,9 +187,32 @@ class StandbyEars:
         self._voice = voice
         self._mic: Any = None
         self._recognizer: Any = None
+        self._failed_at: float | None = None
+        """When the microphone last failed to open (monotonic); None: no failure reported."""
 
-    def open(self) -> None:
-        if self._args.text or self._args.no_mic or self._mic is not None:
+    @property
+    def wanted(self) -> bool:
+        """Standby listens by voice (not --text or --no-mic)."""
+        return not (self._args.text or self._args.no_mic)
+
+    @property
+    def listening(self) -> bool:
+        """The microphone is open."""
+        return self._mic is not None
+
+    def retry(self) -> None:
+        """Try the microphone again if it would not open, at most every MIC_RETRY_SECONDS."""
+        if not self.wanted or self._mic is not None or self._failed_at is None:
+            return
+        if time.monotonic() - self._failed_at < MIC_RETRY_SECONDS:
+            return
+        self.open(quiet=True)
+        if self._mic is not None:
+            print("floorcoach: the microphone is working again", file=sys.stderr, flush=True)
+
+    def open(self, quiet: bool = False) -> None:
+        """Open the microphone; a failure is printed (unless `quiet`) and retried later."""
+        if not self.wanted or self._mic is not None:
             return
         try:
             from floorcoach.audio.listening.microphone import MicrophoneListener
@@ -205,8 +231,15 @@ class StandbyEars:
                 echo_cancel=getattr(self._args, "echo_cancel", None) or DEFAULT_ECHO_CANCEL,
             )
             self._mic.start()
+            self._failed_at = None
         except FloorcoachError as exc:
-            print(f"floorcoach: {exc}; type instead", file=sys.stderr, flush=True)
+            if not quiet:
+                print(
+                    f"floorcoach: {exc}; type instead (trying again every {MIC_RETRY_SECONDS:g} s)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            self._failed_at = time.monotonic()
             self._mic = None
 
     def close(self) -> None:
@@ -257,15 +290,19 @@ def _standby(args: argparse.Namespace) -> int:
                         raise queue.Empty
                     item = router.inbox.get(timeout=POLL_SECONDS / args.time_scale)
                 except queue.Empty:
+                    ears.retry()
                     due = reminders.due(clock.now())
                     if due is not None:
                         voice.say(due.text)
                     continue
             if item is None:
+                if ears.wanted:
+                    # No keyboard (a service's stdin is /dev/null): the voice goes on.
+                    continue
                 if waiting:  # typing has ended, but timed lines are still to come
                     ended = True
                     continue
-                return 0  # typed input ended
+                return 0  # typed input ended, and nothing else to listen to
             source, text = item
             timed = parse_timed_line(text)
             if timed is not None:
@@ -378,9 +415,8 @@ class ReadyAsking:
                 except queue.Empty:
                     step = check.tick(self._clock.elapsed())
                 else:
-                    if item is None:  # typing ended: standby's loop ends on it
-                        self._inbox.put(None)
-                        return False
+                    if item is None:  # typing ended: the answer can still be spoken
+                        continue
                     step = check.hear(item[1], self._clock.elapsed())
                     if step.verdict is ReadyVerdict.WAITING and step.say is None:
                         print(f'        not an answer: "{item[1]}" (say yes or no)', flush=True)
