@@ -63,7 +63,7 @@ def test_every_spoken_answer_is_checked_by_the_command_head() -> None:
 def test_the_question_names_the_routine_and_the_answer() -> None:
     asked = ready_question("Core routine")
     assert asked.startswith("Starting Core routine.")
-    assert "say yes" in asked
+    assert "Say yes when you're ready" in asked
     assert ready_question("Core routine", resuming=True).startswith("Picking up Core routine.")
 
 

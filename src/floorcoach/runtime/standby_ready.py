@@ -74,11 +74,12 @@ GAVE_UP_REPLY: Final = "I didn't hear an answer, so I'll wait. Say start when yo
 
 
 def ready_question(routine_name: str, resuming: bool = False) -> str:
-    """What standby says to a spoken start: the routine, then what to do before it plays."""
+    """What standby says to a spoken start: the routine, then the answer it waits for.
+
+    Not "on the floor": some routines are walked. "yes" is not the last word, so the player's
+    own voice cannot end on it (the echo gate drops it as the player's words anyway)."""
     doing = "Picking up" if resuming else "Starting"
-    return (
-        f"{doing} {routine_name}. Get into position on the floor, and when you're ready, say yes."
-    )
+    return f"{doing} {routine_name}. Say yes when you're ready to begin."
 
 
 def ready_answer(text: str) -> ReadyAnswer | None:
