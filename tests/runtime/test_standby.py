@@ -222,3 +222,31 @@ def test_no_keyboard_and_no_microphone_yet_standby_waits_for_the_microphone(
     assert still_running, out + err
     assert "trying again every 5 s" in err, err
     assert process.returncode == 130, out + err  # stopped by the signal, not by itself
+
+
+def test_a_speaker_that_will_not_open_is_tried_again_and_does_not_silence_sessions(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A sound server still starting at boot: standby's replies are printed meanwhile, the
+    speaker is tried again, and the sessions it starts still try their own speaker (standby
+    used to set --no-voice for good on the first failure)."""
+    from argparse import Namespace
+
+    import floorcoach.cli.standby as standby
+
+    args = Namespace(
+        no_voice=False,
+        speech_backend="espeak",
+        voice="en-us",
+        rate_wpm=150,
+        output_device="no-such-speaker",
+    )
+    voice = standby.StandbyVoice(args)
+    voice.open()
+    assert "replies will be printed (trying again every 5 s)" in capsys.readouterr().err
+    assert args.no_voice is False  # a session started now still opens its speaker
+    assert voice.reference() is None
+    assert not voice.retry()  # not yet: at most every MIC_RETRY_SECONDS
+    monkeypatch.setattr(standby, "MIC_RETRY_SECONDS", 0.0)
+    assert not voice.retry()  # tried again, quietly; the device is still not there
+    assert capsys.readouterr().err == ""

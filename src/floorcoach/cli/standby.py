@@ -29,8 +29,8 @@ from floorcoach.runtime.standby import (
 
 POLL_SECONDS: Final = 0.5
 MIC_RETRY_SECONDS: Final = 5.0
-"""How often standby tries again for a microphone that would not open (a USB microphone
-still settling at boot, or plugged in later)."""
+"""How often standby tries again for a microphone or speaker that would not open (a USB
+device still settling at boot, or plugged in later)."""
 AFTER_SESSION: Final = "I'm here when you need me. Say start to go again."
 AFTER_LEARNING: Final = "I'm here when you need me. Say start to begin."
 LEARNING_UNFINISHED: Final = (
@@ -126,8 +126,25 @@ class StandbyVoice:
         self._args = args
         self._speaker: Any = None
         self._synth: Any = None
+        self._failed_at: float | None = None
+        """When the speaker last failed to open (monotonic); None: no failure to retry."""
 
-    def open(self) -> None:
+    def retry(self) -> bool:
+        """Try a speaker that would not open again, at most every MIC_RETRY_SECONDS (a sound
+        server still starting at boot); True when it opened now."""
+        if self._speaker is not None or self._failed_at is None:
+            return False
+        if time.monotonic() - self._failed_at < MIC_RETRY_SECONDS:
+            return False
+        self.open(quiet=True)
+        if self._speaker is None:
+            return False
+        print("floorcoach: the speaker is working again", file=sys.stderr, flush=True)
+        return True
+
+    def open(self, quiet: bool = False) -> None:
+        """Open the speaker. A failure is printed (unless `quiet`) and retried later; it does
+        not silence the sessions standby starts, which open their own."""
         if self._args.no_voice or self._speaker is not None:
             return
         try:
@@ -138,9 +155,17 @@ class StandbyVoice:
             make = VoiceFactory(self._args.speech_backend, self._args.voice, note=_note)
             self._synth = CachedSynthesizer(make(self._args.rate_wpm), SpeechCache())
             self._speaker = DeviceSpeaker(self._args.output_device)
+            self._failed_at = None
         except FloorcoachError as exc:
-            print(f"floorcoach: {exc}; replies will be printed", file=sys.stderr, flush=True)
-            self._args.no_voice = True
+            if not quiet:
+                print(
+                    f"floorcoach: {exc}; replies will be printed (trying again every "
+                    f"{MIC_RETRY_SECONDS:g} s)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            self._failed_at = time.monotonic()
+            self._speaker = None
 
     def say(self, text: str) -> None:
         print(text, flush=True)
@@ -152,6 +177,7 @@ class StandbyVoice:
         except FloorcoachError as exc:
             print(f"floorcoach: {exc}", file=sys.stderr, flush=True)
             self.close()
+            self._failed_at = time.monotonic()
 
     def close(self) -> None:
         if self._speaker is not None:
@@ -290,6 +316,9 @@ def _standby(args: argparse.Namespace) -> int:
                         raise queue.Empty
                     item = router.inbox.get(timeout=POLL_SECONDS / args.time_scale)
                 except queue.Empty:
+                    if voice.retry():
+                        ears.close()  # to open again with the speaker's echo reference
+                        ears.open()
                     ears.retry()
                     due = reminders.due(clock.now())
                     if due is not None:
