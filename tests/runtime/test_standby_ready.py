@@ -34,7 +34,7 @@ from floorcoach.runtime.standby_ready import (
     [
         ("yes", ReadyAnswer.GO),
         ("I'm ready", ReadyAnswer.GO),
-        ("Carry on.", ReadyAnswer.GO),
+        ("Continue.", ReadyAnswer.GO),  # typed only: heard in talk too often
         ("ready", ReadyAnswer.GO),  # typed only: not in the spoken grammar
         ("no", ReadyAnswer.NOT_NOW),
         ("stop", ReadyAnswer.NOT_NOW),
