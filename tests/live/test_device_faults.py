@@ -72,3 +72,54 @@ def test_losing_the_sound_server_mid_session_carries_on_in_text(tmp_path: Path) 
     assert any(r["kind"] == "say" and r["t"] > lost_at + 2.0 for r in records)  # went on
     said = [r["text"] for r in _records(log) if r["kind"] == "say"]
     assert "I can't hear the microphone. You can type commands; I'll keep trying." in said
+
+
+@pytest.mark.slow(seconds=30)
+@pytest.mark.audio
+def test_standby_outlives_losing_the_sound_server(tmp_path: Path) -> None:
+    """Standby runs all day as a service (no keyboard): a microphone lost under it is noticed
+    and tried again, and standby stays up instead of listening to nothing or ending."""
+    import queue
+    import signal
+    import threading
+
+    errors: queue.Queue[str] = queue.Queue()
+    with VirtualAudio() as audio:  # a server of its own, so killing it harms no other test
+        process = subprocess.Popen(
+            command("standby", "--no-history", "--engine", "pocketsphinx"),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=audio.env,
+        )
+
+        def pump() -> None:
+            assert process.stderr is not None
+            for line in process.stderr:
+                errors.put(line)
+
+        threading.Thread(target=pump, daemon=True).start()
+        try:
+            assert process.stdout is not None
+            first = process.stdout.readline()  # said once the speaker and microphone are open
+            assert first.startswith("I'm ready when you are."), first
+            subprocess.run(["pulseaudio", "--kill"], env=audio.env, check=False, timeout=10)
+            seen: list[str] = []
+            deadline = time.monotonic() + 20
+            while not any("the microphone was lost" in line for line in seen):
+                assert time.monotonic() < deadline, "".join(seen)
+                try:
+                    seen.append(errors.get(timeout=0.5))
+                except queue.Empty:
+                    pass
+            time.sleep(6.0)  # past a retry, which finds no server
+            still_running = process.poll() is None
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=30)
+    while not errors.empty():
+        seen.append(errors.get())
+    assert still_running, "".join(seen)
+    assert "Traceback" not in "".join(seen)
+    assert process.returncode == 130, "".join(seen)

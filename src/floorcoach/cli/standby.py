@@ -227,14 +227,31 @@ class StandbyEars:
         return self._mic is not None
 
     def retry(self) -> None:
-        """Try the microphone again if it would not open, at most every MIC_RETRY_SECONDS."""
-        if not self.wanted or self._mic is not None or self._failed_at is None:
+        """Try the microphone again if it would not open or was lost (unplugged, the sound
+        server restarted), at most every MIC_RETRY_SECONDS."""
+        if not self.wanted:
             return
-        if time.monotonic() - self._failed_at < MIC_RETRY_SECONDS:
+        mic = self._mic
+        if mic is not None and not mic.running and self._failed_at is None:
+            print(
+                f"floorcoach: the microphone was lost; trying again every {MIC_RETRY_SECONDS:g} s",
+                file=sys.stderr,
+                flush=True,
+            )
+            self._failed_at = time.monotonic()
             return
-        self.open(quiet=True)
-        if self._mic is not None:
+        if self._failed_at is None or time.monotonic() - self._failed_at < MIC_RETRY_SECONDS:
+            return
+        if mic is not None:
+            back = mic.retry()
+        else:
+            self.open(quiet=True)
+            back = self._mic is not None
+        if back:
+            self._failed_at = None
             print("floorcoach: the microphone is working again", file=sys.stderr, flush=True)
+        else:
+            self._failed_at = time.monotonic()
 
     def open(self, quiet: bool = False) -> None:
         """Open the microphone; a failure is printed (unless `quiet`) and retried later."""
