@@ -15,6 +15,7 @@ from floorcoach.runtime.standby_ready import (
     GAVE_UP_REPLY,
     GIVE_UP_AFTER_SECONDS,
     MORE_TIME_REPLY,
+    NOT_CAUGHT_REPLY,
     NOT_NOW_REPLY,
     REMIND_AFTER_SECONDS,
     REMINDER,
@@ -183,3 +184,17 @@ def test_the_settings_file_can_turn_the_question_off_and_the_command_line_wins()
     assert fill_args(Namespace(ready_check=None), off).ready_check is False
     assert fill_args(Namespace(ready_check=True), off).ready_check is True  # --ready-check
     assert fill_args(Namespace(ready_check=None), Config()).ready_check is True
+
+
+def test_words_not_placed_are_asked_again_once_a_wait() -> None:
+    check = ReadyCheck(0.0)
+    assert check.unclear(5.0) == ReadyStep(ReadyVerdict.WAITING, NOT_CAUGHT_REPLY)
+    assert check.unclear(9.0) == ReadyStep(ReadyVerdict.WAITING)  # talk: no chatter
+    assert check.hear("give me a moment", 20.0).say == MORE_TIME_REPLY
+    assert check.unclear(25.0).say == NOT_CAUGHT_REPLY  # a new wait, asked again
+
+
+def test_asking_says_it_did_not_catch_then_plays_on_yes() -> None:
+    asking, voice, _, _ = _asking([("unclear", "1.1 s"), ("unclear", "0.8 s"), ("heard", "yes")])
+    assert asking.answered_yes("Walk", resuming=False)
+    assert voice.said == [ready_question("Walk"), NOT_CAUGHT_REPLY]

@@ -215,6 +215,7 @@ class StandbyEars:
         self._recognizer: Any = None
         self._failed_at: float | None = None
         """When the microphone last failed to open (monotonic); None: no failure reported."""
+        self._answering = False
 
     @property
     def wanted(self) -> bool:
@@ -271,6 +272,7 @@ class StandbyEars:
                 # its own replies are taken out of what it hears, as in a session
                 reference=self._voice.reference() if self._voice is not None else None,
                 gate=EchoGate(source=self._voice.said) if self._voice is not None else None,
+                on_unclear=self._unclear,
                 echo_cancel=getattr(self._args, "echo_cancel", None) or DEFAULT_ECHO_CANCEL,
             )
             self._mic.start()
@@ -290,10 +292,17 @@ class StandbyEars:
             self._mic.stop()
             self._mic = None
 
+    def _unclear(self, speech_seconds: float) -> None:
+        """The user's words not placed: passed on only while an answer is awaited (other
+        talk in the room is none of standby's business)."""
+        if self._answering:
+            self._inbox.put(("unclear", f"{speech_seconds:.1f} s"))
+
     def listen_for_answer(self, answering: bool) -> None:
         """Listen for the answers to "ready?" (True) or for standby's requests (False)."""
         from floorcoach.commands import ListenContext
 
+        self._answering = answering
         if self._recognizer is not None:
             self._recognizer.set_context(
                 ListenContext.CONFIRM if answering else ListenContext.COMMANDS
@@ -350,6 +359,8 @@ def _standby(args: argparse.Namespace) -> int:
                     continue
                 return 0  # typed input ended, and nothing else to listen to
             source, text = item
+            if source == "unclear":
+                continue  # the end of an answer's wait: a late "didn't catch that"
             timed = parse_timed_line(text)
             if timed is not None:
                 waiting.append(timed)
@@ -463,7 +474,10 @@ class ReadyAsking:
                 else:
                     if item is None:  # typing ended: the answer can still be spoken
                         continue
-                    step = check.hear(item[1], self._clock.elapsed())
+                    if item[0] == "unclear":
+                        step = check.unclear(self._clock.elapsed())
+                    else:
+                        step = check.hear(item[1], self._clock.elapsed())
                     if step.verdict is ReadyVerdict.WAITING and step.say is None:
                         print(f'        not an answer: "{item[1]}" (say yes or no)', flush=True)
                 if step.say is not None:

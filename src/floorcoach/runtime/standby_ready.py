@@ -71,6 +71,9 @@ REMINDER: Final = "Are you ready? Say yes to begin, or no if you'd rather not st
 MORE_TIME_REPLY: Final = "Take your time. Say yes when you're ready."
 NOT_NOW_REPLY: Final = "All right, not now. Say start when you want to begin."
 GAVE_UP_REPLY: Final = "I didn't hear an answer, so I'll wait. Say start when you want to begin."
+NOT_CAUGHT_REPLY: Final = "Sorry, I didn't catch that. Say just yes to begin, or no."
+"""Words heard and not placed ("yes please", "yes, I'm ready": the grammar holds single
+answers): said once a wait, so talk in the room does not make standby chatter."""
 
 
 def ready_question(routine_name: str, resuming: bool = False) -> str:
@@ -134,6 +137,14 @@ class ReadyCheck:
         self._remind_after = remind_after
         self._give_up_after = give_up_after
         self._reminded = False
+        self._not_caught_said = False
+
+    def unclear(self, now: float) -> ReadyStep:
+        """Words heard that are no answer the recognizer knows: ask again, once a wait."""
+        if self._not_caught_said:
+            return self.tick(now)
+        self._not_caught_said = True
+        return ReadyStep(ReadyVerdict.WAITING, NOT_CAUGHT_REPLY)
 
     def hear(self, text: str, now: float) -> ReadyStep:
         """A line heard or typed while waiting."""
@@ -145,6 +156,7 @@ class ReadyCheck:
         if answer is ReadyAnswer.MORE_TIME:
             self._since = now  # the clock starts again, with a reminder again
             self._reminded = False
+            self._not_caught_said = False
             return ReadyStep(ReadyVerdict.WAITING, MORE_TIME_REPLY)
         return self.tick(now)
 
