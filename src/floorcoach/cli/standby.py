@@ -222,11 +222,6 @@ class StandbyEars:
         """Standby listens by voice (not --text or --no-mic)."""
         return not (self._args.text or self._args.no_mic)
 
-    @property
-    def listening(self) -> bool:
-        """The microphone is open."""
-        return self._mic is not None
-
     def retry(self) -> None:
         """Try the microphone again if it would not open or was lost (unplugged, the sound
         server restarted), at most every MIC_RETRY_SECONDS."""
