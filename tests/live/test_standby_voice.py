@@ -26,6 +26,7 @@ from floorcoach.runtime.standby import (
 )
 from floorcoach.runtime.standby_ready import (
     NOT_CAUGHT_REPLY,
+    SWITCH_OFF_QUESTION,
     ReadyAnswer,
     ready_answer,
     ready_question,
@@ -172,8 +173,8 @@ def test_standby_session_missed_answers_then_learn_my_voice_by_voice(
     standby -> "start one hold" -> "yes please" to "ready?" (not caught) -> "yes" -> "that
     hurts" in the hold -> two answers not caught -> "four", "in my back" -> the session ends
     -> standby offers to learn the user's voice -> "learn my voice" -> three takes of pause
-    -> "that is enough" when asked for resume -> standby again -> "goodbye". The takes are
-    kept, and only those.
+    -> "that is enough" when asked for resume -> standby again -> "goodbye" -> "yes" to
+    switching off. The takes are kept, and only those.
     """
     from floorcoach.audio.listening.enrollment_store import EnrollmentStore
 
@@ -258,6 +259,8 @@ def test_standby_session_missed_answers_then_learn_my_voice_by_voice(
                     after_saying(line, enough, extra=1.0)  # the user has had enough
             elif line.startswith("I'm here when you need me. Say start to begin."):
                 after_saying(line, bye, extra=2.0)
+            elif line == SWITCH_OFF_QUESTION:
+                after_saying(line, yes, extra=1.0)
         process.wait(timeout=30)
     finally:
         if process.poll() is None:
@@ -288,7 +291,7 @@ def test_standby_session_missed_answers_then_learn_my_voice_by_voice(
     ]
     assert -1 not in order, why
     assert order == sorted(order), why
-    assert out.rstrip().endswith("Goodbye."), why
+    assert out.rstrip().endswith(f"{SWITCH_OFF_QUESTION}\nGoodbye."), why  # off on the yes
     assert 3 <= said_pause <= 4, why  # a late take on a loaded machine is asked again
     enrolled = EnrollmentStore().load()  # $FLOORCOACH_VOICE_DIR, private to the test
     assert [(p.phrase, len(p.takes)) for p in enrolled.phrases] == [("pause", 3)]

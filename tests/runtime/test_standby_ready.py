@@ -20,10 +20,13 @@ from floorcoach.runtime.standby_ready import (
     REMIND_AFTER_SECONDS,
     REMINDER,
     SPOKEN_ANSWERS,
+    SWITCH_OFF_QUESTION,
+    SWITCH_OFF_REPLIES,
     ReadyAnswer,
     ReadyCheck,
     ReadyStep,
     ReadyVerdict,
+    Replies,
     ready_answer,
     ready_question,
     ready_table,
@@ -102,7 +105,7 @@ def test_more_time_starts_the_wait_again_with_its_reminder() -> None:
 
 def test_the_reminder_must_fall_inside_the_wait() -> None:
     with pytest.raises(ValueError, match="reminder"):
-        ReadyCheck(0.0, remind_after=90.0, give_up_after=60.0)
+        ReadyCheck(0.0, Replies(remind_after=90.0, give_up_after=60.0))
 
 
 class _Voice:
@@ -148,28 +151,28 @@ def _asking(lines: list[Any]) -> tuple[ReadyAsking, _Voice, _Ears, queue.Queue[A
 
 def test_asking_plays_on_yes_and_listens_for_requests_again() -> None:
     asking, voice, ears, _ = _asking([("heard", "purple elephant"), ("heard", "yes")])
-    assert asking.answered_yes("Walk", resuming=False)
+    assert asking.answered_yes(ready_question("Walk"))
     assert voice.said == [ready_question("Walk")]
     assert ears.answering == [True, False]
 
 
 def test_asking_with_nobody_there_reminds_then_gives_up() -> None:
     asking, voice, ears, _ = _asking([])
-    assert not asking.answered_yes("Walk", resuming=False)
+    assert not asking.answered_yes(ready_question("Walk"))
     assert voice.said == [ready_question("Walk"), REMINDER, GAVE_UP_REPLY]
     assert ears.answering == [True, False]
 
 
 def test_asking_on_no_goes_back() -> None:
     asking, voice, _, _ = _asking([("heard", "no")])
-    assert not asking.answered_yes("Walk", resuming=True)
+    assert not asking.answered_yes(ready_question("Walk", resuming=True))
     assert voice.said == [ready_question("Walk", resuming=True), NOT_NOW_REPLY]
 
 
 def test_the_end_of_typing_is_no_answer() -> None:
     """No keyboard (a service's stdin is /dev/null): the answer is still spoken."""
     asking, voice, ears, _ = _asking([None, ("heard", "yes")])
-    assert asking.answered_yes("Walk", resuming=False)
+    assert asking.answered_yes(ready_question("Walk"))
     assert voice.said == [ready_question("Walk")]
     assert ears.answering == [True, False]
 
@@ -196,5 +199,20 @@ def test_words_not_placed_are_asked_again_once_a_wait() -> None:
 
 def test_asking_says_it_did_not_catch_then_plays_on_yes() -> None:
     asking, voice, _, _ = _asking([("unclear", "1.1 s"), ("unclear", "0.8 s"), ("heard", "yes")])
-    assert asking.answered_yes("Walk", resuming=False)
+    assert asking.answered_yes(ready_question("Walk"))
     assert voice.said == [ready_question("Walk"), NOT_CAUGHT_REPLY]
+
+
+def test_switching_off_asks_with_its_own_words_and_a_shorter_wait() -> None:
+    check = ReadyCheck(0.0, SWITCH_OFF_REPLIES)
+    assert check.tick(SWITCH_OFF_REPLIES.remind_after).say == SWITCH_OFF_REPLIES.reminder
+    assert check.tick(SWITCH_OFF_REPLIES.give_up_after) == ReadyStep(
+        ReadyVerdict.BACK, "I'll keep listening."
+    )
+    assert SWITCH_OFF_REPLIES.give_up_after < GIVE_UP_AFTER_SECONDS
+    assert (
+        ReadyCheck(0.0, SWITCH_OFF_REPLIES).hear("no", 3.0).say == "All right, I'm still listening."
+    )
+    asking, voice, _, _ = _asking([("heard", "yes")])
+    assert asking.answered_yes(SWITCH_OFF_QUESTION, SWITCH_OFF_REPLIES)
+    assert voice.said == [SWITCH_OFF_QUESTION]

@@ -33,7 +33,8 @@ def test_talk_and_requests_are_scored(tmp_path: Path) -> None:
     tts = tmp_path / "tts"
     neg = tmp_path / "human-negatives"
     manifest = []
-    for i, text in enumerate(("i had toast for breakfast", "start my routine", "yes")):
+    utterances = ("i had toast for breakfast", "start my routine", "goodbye", "yes")
+    for i, text in enumerate(utterances):
         clip = _recorded(text, tts, i)
         _write(neg / "clips" / f"u{i}.wav", clip)
         manifest.append(
@@ -93,7 +94,9 @@ def test_talk_and_requests_are_scored(tmp_path: Path) -> None:
     (answers,) = [line for line in lines if line.startswith("| clean |")]
     cells = answers.split(" | ")
     assert cells[2].startswith("1 ("), answers  # one yes-like answer
-    assert float(cells[5].rstrip(" |")) > 0.0, answers  # some chance a start plays
+    assert float(cells[5]) > 0.0, answers  # some chance a start plays
+    assert float(cells[6]) > 0.0, answers  # the goodbye said in the talk
+    assert float(cells[7].rstrip(" |")) > 0.0, answers  # some chance it switches off
     assert "| recorded: yes | 1 / 1 |" in lines, result.stdout
     (synthetic_yes,) = [line for line in lines if line.startswith("| synthetic: yes |")]
     assert synthetic_yes.split(" | ")[1].split(" / ")[1].startswith("3")  # three voices

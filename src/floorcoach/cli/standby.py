@@ -26,6 +26,13 @@ from floorcoach.runtime.standby import (
     routine_names,
     routines_text,
 )
+from floorcoach.runtime.standby_ready import (
+    START_REPLIES,
+    SWITCH_OFF_QUESTION,
+    SWITCH_OFF_REPLIES,
+    Replies,
+    ready_question,
+)
 
 POLL_SECONDS: Final = 0.5
 MIC_RETRY_SECONDS: Final = 5.0
@@ -370,6 +377,10 @@ def _standby(args: argparse.Namespace) -> int:
                     print(f'        not understood: "{text}" (say or type "help")', flush=True)
                 continue
             if request.action is StandbyAction.EXIT:
+                if source == "heard":  # as a service, standby stays off until a restart
+                    asking = ReadyAsking(voice, ears, router.inbox, clock, args.time_scale)
+                    if not asking.answered_yes(SWITCH_OFF_QUESTION, SWITCH_OFF_REPLIES):
+                        continue
                 voice.say("Goodbye.")
                 return 0
             if request.action is StandbyAction.LIST:
@@ -407,7 +418,8 @@ def _standby(args: argparse.Namespace) -> int:
                 loaded = catalog.find(routine)
                 if source == "heard" and args.ready_check:
                     asking = ReadyAsking(voice, ears, router.inbox, clock, args.time_scale)
-                    if not asking.answered_yes(loaded.routine.name, point is not None):
+                    question = ready_question(loaded.routine.name, point is not None)
+                    if not asking.answered_yes(question):
                         if link is not None:
                             link.close()
                         continue
@@ -453,14 +465,15 @@ class ReadyAsking:
         self._clock = clock
         self._poll = POLL_SECONDS / time_scale
 
-    def answered_yes(self, routine_name: str, resuming: bool) -> bool:
-        """True: play now; False: back to standby (said no, or no answer in time)."""
-        from floorcoach.runtime.standby_ready import ReadyCheck, ReadyVerdict, ready_question
+    def answered_yes(self, question: str, replies: Replies = START_REPLIES) -> bool:
+        """Ask `question`; True on yes, False on no or no answer in time (`replies` says
+        what is said meanwhile, and how long to wait)."""
+        from floorcoach.runtime.standby_ready import ReadyCheck, ReadyVerdict
 
         self._ears.listen_for_answer(True)  # an answer over the question still counts
         try:
-            check = ReadyCheck(asked_at=self._clock.elapsed())
-            self._voice.say(ready_question(routine_name, resuming))
+            check = ReadyCheck(asked_at=self._clock.elapsed(), replies=replies)
+            self._voice.say(question)
             while True:
                 try:
                     item = self._inbox.get(timeout=self._poll)

@@ -76,6 +76,40 @@ NOT_CAUGHT_REPLY: Final = "Sorry, I didn't catch that. Say just yes to begin, or
 answers): said once a wait, so talk in the room does not make standby chatter."""
 
 
+@dataclass(frozen=True)
+class Replies:
+    """What a yes-or-no question says as its wait goes on, and how long the wait is."""
+
+    reminder: str = REMINDER
+    more_time: str = MORE_TIME_REPLY
+    not_now: str = NOT_NOW_REPLY
+    gave_up: str = GAVE_UP_REPLY
+    not_caught: str = NOT_CAUGHT_REPLY
+    remind_after: float = REMIND_AFTER_SECONDS
+    give_up_after: float = GIVE_UP_AFTER_SECONDS
+
+
+START_REPLIES: Final = Replies()
+"""Before a session asked for by voice."""
+SWITCH_OFF_QUESTION: Final = (
+    "Shall I switch off? I won't hear you again until the device restarts. "
+    "Say yes to switch off, or no."
+)
+"""Before a spoken "goodbye" (or "switch off") ends standby. As a service, an ended standby
+stays off until the next restart, and recorded talk says "goodbye" about once an hour
+(scripts/bench_standby)."""
+SWITCH_OFF_REPLIES: Final = Replies(
+    reminder="Shall I switch off? Say yes to switch off, or no to keep listening.",
+    more_time="Take your time. Say yes to switch off.",
+    not_now="All right, I'm still listening.",
+    gave_up="I'll keep listening.",
+    not_caught="Sorry, I didn't catch that. Say just yes to switch off, or no.",
+    remind_after=20.0,
+    give_up_after=40.0,
+)
+"""A shorter wait than a start's: the user is there and needs no time to lie down."""
+
+
 def ready_question(routine_name: str, resuming: bool = False) -> str:
     """What standby says to a spoken start: the routine, then the answer it waits for.
 
@@ -125,17 +159,13 @@ class ReadyCheck:
     moment"), so time spent speaking does not push them back.
     """
 
-    def __init__(
-        self,
-        asked_at: float,
-        remind_after: float = REMIND_AFTER_SECONDS,
-        give_up_after: float = GIVE_UP_AFTER_SECONDS,
-    ) -> None:
-        if not 0 < remind_after < give_up_after:
+    def __init__(self, asked_at: float, replies: Replies = START_REPLIES) -> None:
+        if not 0 < replies.remind_after < replies.give_up_after:
             raise ValueError("the reminder must come after the question and before giving up")
         self._since = asked_at
-        self._remind_after = remind_after
-        self._give_up_after = give_up_after
+        self._replies = replies
+        self._remind_after = replies.remind_after
+        self._give_up_after = replies.give_up_after
         self._reminded = False
         self._not_caught_said = False
 
@@ -144,7 +174,7 @@ class ReadyCheck:
         if self._not_caught_said:
             return self.tick(now)
         self._not_caught_said = True
-        return ReadyStep(ReadyVerdict.WAITING, NOT_CAUGHT_REPLY)
+        return ReadyStep(ReadyVerdict.WAITING, self._replies.not_caught)
 
     def hear(self, text: str, now: float) -> ReadyStep:
         """A line heard or typed while waiting."""
@@ -152,20 +182,20 @@ class ReadyCheck:
         if answer is ReadyAnswer.GO:
             return ReadyStep(ReadyVerdict.PLAY)
         if answer is ReadyAnswer.NOT_NOW:
-            return ReadyStep(ReadyVerdict.BACK, NOT_NOW_REPLY)
+            return ReadyStep(ReadyVerdict.BACK, self._replies.not_now)
         if answer is ReadyAnswer.MORE_TIME:
             self._since = now  # the clock starts again, with a reminder again
             self._reminded = False
             self._not_caught_said = False
-            return ReadyStep(ReadyVerdict.WAITING, MORE_TIME_REPLY)
+            return ReadyStep(ReadyVerdict.WAITING, self._replies.more_time)
         return self.tick(now)
 
     def tick(self, now: float) -> ReadyStep:
         """Time passing with no answer."""
         waited = now - self._since
         if waited >= self._give_up_after:
-            return ReadyStep(ReadyVerdict.BACK, GAVE_UP_REPLY)
+            return ReadyStep(ReadyVerdict.BACK, self._replies.gave_up)
         if waited >= self._remind_after and not self._reminded:
             self._reminded = True
-            return ReadyStep(ReadyVerdict.WAITING, REMINDER)
+            return ReadyStep(ReadyVerdict.WAITING, self._replies.reminder)
         return ReadyStep(ReadyVerdict.WAITING)
