@@ -30,6 +30,8 @@ from floorcoach.runtime.standby_ready import (
     START_REPLIES,
     SWITCH_OFF_QUESTION,
     SWITCH_OFF_REPLIES,
+    ReadyCheck,
+    ReadyVerdict,
     Replies,
     ready_question,
 )
@@ -468,8 +470,6 @@ class ReadyAsking:
     def answered_yes(self, question: str, replies: Replies = START_REPLIES) -> bool:
         """Ask `question`; True on yes, False on no or no answer in time (`replies` says
         what is said meanwhile, and how long to wait)."""
-        from floorcoach.runtime.standby_ready import ReadyCheck, ReadyVerdict
-
         self._ears.listen_for_answer(True)  # an answer over the question still counts
         try:
             check = ReadyCheck(asked_at=self._clock.elapsed(), replies=replies)

@@ -164,8 +164,6 @@ class ReadyCheck:
             raise ValueError("the reminder must come after the question and before giving up")
         self._since = asked_at
         self._replies = replies
-        self._remind_after = replies.remind_after
-        self._give_up_after = replies.give_up_after
         self._reminded = False
         self._not_caught_said = False
 
@@ -193,9 +191,9 @@ class ReadyCheck:
     def tick(self, now: float) -> ReadyStep:
         """Time passing with no answer."""
         waited = now - self._since
-        if waited >= self._give_up_after:
+        if waited >= self._replies.give_up_after:
             return ReadyStep(ReadyVerdict.BACK, self._replies.gave_up)
-        if waited >= self._remind_after and not self._reminded:
+        if waited >= self._replies.remind_after and not self._reminded:
             self._reminded = True
             return ReadyStep(ReadyVerdict.WAITING, self._replies.reminder)
         return ReadyStep(ReadyVerdict.WAITING)
