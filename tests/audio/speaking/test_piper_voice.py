@@ -60,7 +60,9 @@ def test_speech_is_16k_not_silent_and_as_loud_as_espeak(joe: PiperSynthesizer) -
 def test_speak_slower_is_a_longer_length_scale(joe: PiperSynthesizer) -> None:
     slow = make_synthesizer("pyttsx3", "piper:joe", rate_wpm=100).render(SENTENCE)
     fast = make_synthesizer("pyttsx3", "piper:joe", rate_wpm=220).render(SENTENCE)
-    assert slow.seconds > 1.6 * fast.seconds
+    # length scales 2.2 apart; the pauses are not scaled, and Piper's sampled noise moves a
+    # sentence's length by a few per cent (ratios 1.59-1.70 measured): unscaled would be ~1.0
+    assert slow.seconds > 1.4 * fast.seconds
     # on espeak-ng's scale: the same rate lasts about as long with either voice
     espeak = make_synthesizer("espeak", "en-us", rate_wpm=150).render(SENTENCE)
     assert joe.render(SENTENCE).seconds == pytest.approx(espeak.seconds, rel=0.25)
