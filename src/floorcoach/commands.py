@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
@@ -455,8 +456,14 @@ SPOKEN_PHRASES: Final[dict[ListenContext, tuple[str, ...]]] = {
 
 def spoken_table(context: ListenContext) -> dict[str, Intent]:
     """A context's spoken phrases and their intents, exactly as `parse` reads them."""
+    return phrase_table((*SPOKEN_PHRASES[context], *SPOKEN_SAFETY))
+
+
+def phrase_table(phrases: Iterable[str]) -> dict[str, Intent]:
+    """Phrases (normalized) and their intents, exactly as `parse` reads them: a recognizer
+    grammar's table. A phrase that means nothing to `parse` is a ValueError."""
     table: dict[str, Intent] = {}
-    for phrase in (*SPOKEN_PHRASES[context], *SPOKEN_SAFETY):
+    for phrase in phrases:
         intent = parse(phrase)
         if intent is None:
             raise ValueError(f"spoken phrase {phrase!r} means nothing to parse()")

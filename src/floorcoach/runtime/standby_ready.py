@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
-from floorcoach.commands import normalize, parse
+from floorcoach.commands import normalize, phrase_table
 
 if TYPE_CHECKING:
     from floorcoach.commands import Intent
@@ -127,13 +127,7 @@ def ready_answer(text: str) -> ReadyAnswer | None:
 
 def ready_table() -> dict[str, Intent]:
     """The spoken answers as a recognizer grammar, with the intents `parse` gives them."""
-    table: dict[str, Intent] = {}
-    for phrase in SPOKEN_ANSWERS:
-        intent = parse(phrase)
-        if intent is None:
-            raise ValueError(f"ready answer {phrase!r} means nothing to parse()")
-        table[normalize(phrase)] = intent
-    return table
+    return phrase_table(SPOKEN_ANSWERS)
 
 
 class ReadyVerdict(StrEnum):
