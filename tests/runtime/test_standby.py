@@ -232,7 +232,7 @@ def test_a_speaker_that_will_not_open_is_tried_again_and_does_not_silence_sessio
     used to set --no-voice for good on the first failure)."""
     from argparse import Namespace
 
-    import floorcoach.cli.standby as standby
+    import floorcoach.cli.standby_devices as standby
 
     args = Namespace(
         no_voice=False,
