@@ -13,6 +13,7 @@ from typing import Any
 
 from floorcoach.audio.listening.echo_canceller import DEFAULT_ECHO_CANCEL, ECHO_CANCELLERS
 from floorcoach.cli.config import add_config_option
+from floorcoach.cli.stop_signals import StopSignals
 from floorcoach.content.catalog import Catalog, LoadedRoutine
 from floorcoach.errors import FloorcoachError, with_fallback
 from floorcoach.runtime.config_effective import fill_args
@@ -201,9 +202,11 @@ def run_session(
     resume_point: Any,
     attach_input: Callable[[Runtime], Any],
     observe: Callable[[dict[str, Any]], None] | None = None,
+    stop: StopSignals | None = None,
 ) -> int:
     """One live session, start to end: engine, clock, voice, microphone, typed input;
-    `observe` sees every record the session logs (standby counts the questions asked again)."""
+    `observe` sees every record the session logs (standby counts the questions asked again);
+    `stop` is told of a SIGTERM that ends the session (standby ends with it)."""
     clock = ScaledClock(args.time_scale)
     options: dict[str, Any] = {}
     if link is not None:
@@ -256,6 +259,8 @@ def run_session(
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         runtime.shutdown(signal.Signals(signum).name)
+        if stop is not None:
+            stop.note(signum)
 
     previous = signal.signal(signal.SIGTERM, on_signal)
     try:

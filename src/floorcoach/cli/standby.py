@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import IO, Any, Final
 
 from floorcoach.cli.standby_devices import StandbyEars, StandbyVoice
+from floorcoach.cli.stop_signals import StopSignals
 from floorcoach.content.catalog import Catalog
 from floorcoach.errors import FloorcoachError
 from floorcoach.runtime.event_loop import Runtime, parse_timed_line
@@ -125,6 +126,16 @@ class LineRouter:
 
 
 def _standby(args: argparse.Namespace) -> int:
+    with StopSignals() as stop:
+        try:
+            return _serve(args, stop)
+        except KeyboardInterrupt:
+            stop.report()
+            return stop.exit_code()
+
+
+def _serve(args: argparse.Namespace, stop: StopSignals) -> int:
+    """Standby until "goodbye", the end of typed input (--text, --no-mic) or a stop signal."""
     from floorcoach.cli.play import apply_config, run_session
     from floorcoach.store.session_link import HistoryLink
 
@@ -136,14 +147,16 @@ def _standby(args: argparse.Namespace) -> int:
     ears = StandbyEars(args, router.inbox, names, voice)
     clock = StandbyClock(args.time_scale)
     reminders = _reminders(args, config, catalog, clock)
-    voice.open()
-    ears.open()
-    voice.say(READY_TEXT)
     waiting: list[tuple[float, str]] = []  # typed '@SECONDS words', held until then
     ended = False
     offered_learning = False
     try:
+        voice.open()
+        ears.open()
+        voice.say(READY_TEXT)
         while True:
+            if stop.received is not None:  # its KeyboardInterrupt was swallowed somewhere
+                raise KeyboardInterrupt
             if ended and not waiting:
                 return 0
             ready = [line for line in waiting if line[0] <= clock.elapsed()]
@@ -191,7 +204,7 @@ def _standby(args: argparse.Namespace) -> int:
                 continue
             if request.action is StandbyAction.EXIT:
                 if source == "heard":  # as a service, standby stays off until a restart
-                    asking = ReadyAsking(voice, ears, router.inbox, clock, args.time_scale)
+                    asking = ReadyAsking(voice, ears, router.inbox, clock, args.time_scale, stop)
                     if not asking.answered_yes(SWITCH_OFF_QUESTION, SWITCH_OFF_REPLIES):
                         continue
                 voice.say("Goodbye.")
@@ -230,7 +243,7 @@ def _standby(args: argparse.Namespace) -> int:
                 routine = point.routine_id if point else request.routine or usual
                 loaded = catalog.find(routine)
                 if source == "heard" and args.ready_check:
-                    asking = ReadyAsking(voice, ears, router.inbox, clock, args.time_scale)
+                    asking = ReadyAsking(voice, ears, router.inbox, clock, args.time_scale, stop)
                     question = ready_question(loaded.routine.name, point is not None)
                     if not asking.answered_yes(question):
                         if link is not None:
@@ -241,20 +254,20 @@ def _standby(args: argparse.Namespace) -> int:
                 reminders.session_started(clock.now())
                 missed = MissedAnswers()
                 try:
-                    run_session(args, catalog, loaded, link, point, router.attach, missed)
+                    run_session(args, catalog, loaded, link, point, router.attach, missed, stop)
                 finally:
                     router.attach(None)
                     reminders.session_ended(clock.now())
                     if link is not None:
                         link.close()
+                if stop.received is not None:  # the session ended on it: so does standby
+                    raise KeyboardInterrupt
                 voice.open()
                 ears.open()
                 voice.say(AFTER_SESSION)
                 if missed.struggled and not offered_learning:
                     offered_learning = True  # once a standby: an offer, not a nag
                     voice.say(LEARN_OFFER)
-    except KeyboardInterrupt:
-        return 130
     finally:
         ears.close()
         voice.close()
@@ -271,8 +284,10 @@ class ReadyAsking:
         inbox: queue.Queue[Any],
         clock: StandbyClock,
         time_scale: float = 1.0,
+        stop: StopSignals | None = None,
     ) -> None:
         self._voice = voice
+        self._stop = stop
         self._ears = ears
         self._inbox = inbox
         self._clock = clock
@@ -286,6 +301,8 @@ class ReadyAsking:
             check = ReadyCheck(asked_at=self._clock.elapsed(), replies=replies)
             self._voice.say(question)
             while True:
+                if self._stop is not None and self._stop.received is not None:
+                    raise KeyboardInterrupt  # a stop signal whose interrupt was swallowed
                 try:
                     item = self._inbox.get(timeout=self._poll)
                 except queue.Empty:
