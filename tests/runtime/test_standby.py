@@ -250,3 +250,58 @@ def test_a_speaker_that_will_not_open_is_tried_again_and_does_not_silence_sessio
     monkeypatch.setattr(standby, "MIC_RETRY_SECONDS", 0.0)
     assert not voice.retry()  # tried again, quietly; the device is still not there
     assert capsys.readouterr().err == ""
+
+
+def _standby_hearing(
+    heard: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> list[str]:
+    """Standby as the service runs it (no keyboard), given these lines as heard by its
+    microphone, in order; returns what it said."""
+    import io
+
+    from floorcoach.cli import main
+    from floorcoach.cli.standby_devices import StandbyEars
+
+    def hear_all(self: StandbyEars, quiet: bool = False) -> None:
+        for text in heard:
+            self._inbox.put(("heard", text))
+        heard.clear()
+
+    monkeypatch.setattr(StandbyEars, "open", hear_all)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(["standby", "--no-voice", "--no-history", "--time-scale", "100"]) == 0
+    return capsys.readouterr().out.splitlines()
+
+
+def test_reminders_turned_on_by_voice_only_after_a_yes(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A lasting setting: the hour-long soak had talk in the room turn reminders on within
+    4 minutes. Heard, "start reminders" asks first; "no" leaves them off."""
+    said = _standby_hearing(
+        ["start reminders", "no", "turn on reminders", "yes", "goodbye", "yes"],
+        monkeypatch,
+        capsys,
+    )
+    question = "Shall I turn reminders on? Say yes or no."
+    on = [i for i, line in enumerate(said) if line.startswith("Reminders are on.")]
+    assert said.count(question) == 2, said
+    first, second = (i for i, line in enumerate(said) if line == question)
+    assert said[first + 1] == "All right, I'll leave the reminders as they are."
+    assert on == [second + 1], said
+    assert said[-1] == "Goodbye."
+
+
+def test_reminders_already_in_that_state_are_not_asked_about(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    said = _standby_hearing(["stop reminders", "goodbye", "yes"], monkeypatch, capsys)
+    assert not any(line.startswith("Shall I turn reminders") for line in said), said
+    assert "Reminders are off. Say start reminders to turn them back on." in said
+
+
+def test_typed_reminder_switches_act_at_once() -> None:
+    result = run("standby", "--text", "--no-voice", "--no-history", input="start reminders\n")
+    assert result.returncode == 0, result.stderr
+    assert "Shall I turn reminders" not in result.stdout
+    assert "Reminders are on." in result.stdout

@@ -30,6 +30,7 @@ from floorcoach.runtime.standby_ready import (
     ready_answer,
     ready_question,
     ready_table,
+    reminders_question,
 )
 
 
@@ -216,3 +217,17 @@ def test_switching_off_asks_with_its_own_words_and_a_shorter_wait() -> None:
     asking, voice, _, _ = _asking([("heard", "yes")])
     assert asking.answered_yes(SWITCH_OFF_QUESTION, SWITCH_OFF_REPLIES)
     assert voice.said == [SWITCH_OFF_QUESTION]
+
+
+@pytest.mark.parametrize("turn_on", [True, False])
+def test_reminders_are_switched_by_voice_only_on_a_yes(turn_on: bool) -> None:
+    question, replies = reminders_question(turn_on)
+    state = "on" if turn_on else "off"
+    assert question == f"Shall I turn reminders {state}? Say yes or no."
+    assert replies.give_up_after == SWITCH_OFF_REPLIES.give_up_after  # the user is there
+    asking, voice, _, _ = _asking([("heard", "no")])
+    assert not asking.answered_yes(question, replies)
+    assert voice.said == [question, "All right, I'll leave the reminders as they are."]
+    asking, voice, _, _ = _asking([])  # nobody answers: reminded once, then left as they are
+    assert not asking.answered_yes(question, replies)
+    assert voice.said == [question, question, "I'll leave the reminders as they are."]

@@ -15,7 +15,7 @@ from floorcoach.cli.stop_signals import StopSignals
 from floorcoach.content.catalog import Catalog
 from floorcoach.errors import FloorcoachError
 from floorcoach.runtime.event_loop import Runtime, parse_timed_line
-from floorcoach.runtime.reminders import ReminderScheduler
+from floorcoach.runtime.reminders import ReminderScheduler, reminder_switch
 from floorcoach.runtime.standby import (
     HELP_TEXT,
     LEARN_OFFER,
@@ -34,6 +34,7 @@ from floorcoach.runtime.standby_ready import (
     ReadyVerdict,
     Replies,
     ready_question,
+    reminders_question,
 )
 
 POLL_SECONDS: Final = 0.5
@@ -193,6 +194,11 @@ def _serve(args: argparse.Namespace, stop: StopSignals) -> int:
             if timed is not None:
                 waiting.append(timed)
                 continue
+            turning = reminder_switch(text)
+            if source == "heard" and turning is not None and turning != reminders.active:
+                asking = ReadyAsking(voice, ears, router.inbox, clock, args.time_scale, stop)
+                if not asking.answered_yes(*reminders_question(turning)):
+                    continue  # a lasting setting: never changed on talk in the room alone
             reply = reminders.handle(text, clock.now())
             if reply is not None:
                 voice.say(reply)  # "not now", "stop reminders", "done"

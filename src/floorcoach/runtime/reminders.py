@@ -128,6 +128,14 @@ def parse_reply(text: str) -> ReminderReply | None:
     return None
 
 
+def reminder_switch(text: str) -> bool | None:
+    """True when the words turn reminders on, False when off, None when neither."""
+    reply = parse_reply(text)
+    if reply is ReminderReply.START:
+        return True
+    return False if reply is ReminderReply.STOP else None
+
+
 def in_quiet_hours(moment: time, quiet_from: time, quiet_until: time) -> bool:
     """Whether a time of day is quiet; a span like 21:00-08:00 crosses midnight."""
     if quiet_from == quiet_until:

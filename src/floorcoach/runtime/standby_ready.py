@@ -110,6 +110,27 @@ SWITCH_OFF_REPLIES: Final = Replies(
 """A shorter wait than a start's: the user is there and needs no time to lie down."""
 
 
+def reminders_question(turn_on: bool) -> tuple[str, Replies]:
+    """What standby asks before reminders are turned on or off by voice, and its replies.
+
+    A lasting setting: reminders turned on by talk in the room speak up every 25 minutes,
+    day after day, and turned off they leave someone without the nudges they asked for.
+    The long soak (scripts/bench_soak, recorded talk at 20 dB) turned them on within
+    4 minutes. Same short wait as switching off: the user is there."""
+    state = "on" if turn_on else "off"
+    question = f"Shall I turn reminders {state}? Say yes or no."
+    replies = Replies(
+        reminder=question,
+        more_time=f"Take your time. Say yes to turn reminders {state}.",
+        not_now="All right, I'll leave the reminders as they are.",
+        gave_up="I'll leave the reminders as they are.",
+        not_caught=f"Sorry, I didn't catch that. Say just yes to turn reminders {state}, or no.",
+        remind_after=SWITCH_OFF_REPLIES.remind_after,
+        give_up_after=SWITCH_OFF_REPLIES.give_up_after,
+    )
+    return question, replies
+
+
 def ready_question(routine_name: str, resuming: bool = False) -> str:
     """What standby says to a spoken start: the routine, then the answer it waits for.
 
