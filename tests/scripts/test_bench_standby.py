@@ -33,7 +33,13 @@ def test_talk_and_requests_are_scored(tmp_path: Path) -> None:
     tts = tmp_path / "tts"
     neg = tmp_path / "human-negatives"
     manifest = []
-    utterances = ("i had toast for breakfast", "start my routine", "goodbye", "yes")
+    utterances = (
+        "i had toast for breakfast",
+        "start my routine",
+        "goodbye",
+        "yes",
+        "start reminders",
+    )
     for i, text in enumerate(utterances):
         clip = _recorded(text, tts, i)
         _write(neg / "clips" / f"u{i}.wav", clip)
@@ -83,6 +89,11 @@ def test_talk_and_requests_are_scored(tmp_path: Path) -> None:
     assert untested.startswith("| -1 | clean |")
     assert untested.split(" | ")[3].startswith("1 ")  # "start my routine", said in the talk
     assert "start 1" in untested
+    # "goodbye" and "start reminders": lasting changes, counted apart from spoken replies
+    goodbyes, reminders_on, reminders_off = untested.split(" | ")[5].split(" / ")
+    assert goodbyes.startswith("1 ("), untested
+    assert reminders_on.startswith("1 ("), untested
+    assert reminders_off.startswith("0 ("), untested
     recorded = [line for line in lines if line.startswith("| recorded: start (an4-x)")]
     assert len(recorded) == 1
     assert recorded[0].split(" | ")[1] == "1 / 1"  # heard, with no fit test
@@ -95,7 +106,7 @@ def test_talk_and_requests_are_scored(tmp_path: Path) -> None:
     cells = answers.split(" | ")
     assert cells[2].startswith("1 ("), answers  # one yes-like answer
     assert float(cells[5]) > 0.0, answers  # some chance a start plays
-    assert float(cells[6]) > 0.0, answers  # the goodbye said in the talk
+    assert float(cells[6]) > 0.0, answers  # the goodbye and "start reminders" in the talk
     assert float(cells[7].rstrip(" |")) > 0.0, answers  # some chance it switches off
     assert "| recorded: yes | 1 / 1 |" in lines, result.stdout
     (synthetic_yes,) = [line for line in lines if line.startswith("| synthetic: yes |")]
