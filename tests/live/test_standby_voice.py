@@ -25,6 +25,7 @@ from floorcoach.runtime.standby import (
     routine_names,
 )
 from floorcoach.runtime.standby_ready import (
+    LEARN_QUESTION,
     NOT_CAUGHT_REPLY,
     SWITCH_OFF_QUESTION,
     ReadyAnswer,
@@ -172,7 +173,8 @@ def test_standby_session_missed_answers_then_learn_my_voice_by_voice(
 
     standby -> "start one hold" -> "yes please" to "ready?" (not caught) -> "yes" -> "that
     hurts" in the hold -> two answers not caught -> "four", "in my back" -> the session ends
-    -> standby offers to learn the user's voice -> "learn my voice" -> three takes of pause
+    -> standby offers to learn the user's voice -> "learn my voice" -> "yes" to "shall I
+    learn your voice?" -> three takes of pause
     -> "that is enough" when asked for resume -> standby again -> "goodbye" -> "yes" to
     switching off. The takes are kept, and only those.
     """
@@ -250,6 +252,8 @@ def test_standby_session_missed_answers_then_learn_my_voice_by_voice(
                 after_saying(line, back, extra=1.0)
             elif line.startswith(LEARN_OFFER[:30]):
                 after_saying(line, learn, extra=2.0)  # its microphone back after the line
+            elif line == LEARN_QUESTION:
+                after_saying(line, yes, extra=1.0)
             elif (asked := TAKE_PROMPT.match(line)) is not None:
                 # the prompt is printed, then said; the take counts once the player listens
                 if asked.group(1) == "pause":
@@ -283,6 +287,7 @@ def test_standby_session_missed_answers_then_learn_my_voice_by_voice(
             "That's the end of today's session.",
             "I'm here when you need me. Say start to go again.",
             LEARN_OFFER,
+            LEARN_QUESTION,
             "Let's learn your voice: 17 phrases",
             "All right, we'll stop there. I kept 1 phrase.",
             "Not enrolled: resume, next, stop",

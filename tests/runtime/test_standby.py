@@ -305,3 +305,24 @@ def test_typed_reminder_switches_act_at_once() -> None:
     assert result.returncode == 0, result.stderr
     assert "Shall I turn reminders" not in result.stdout
     assert "Reminders are on." in result.stdout
+
+
+def test_learning_the_voice_by_voice_asks_first(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An enrollment keeps what it hears as the user's takes: in the hour-long soak, talk in
+    the room started one and it kept other people's words. Heard, "learn my voice" asks
+    first; "no" leaves the enrollment alone, "yes" starts it."""
+    import floorcoach.cli.standby as standby
+    from floorcoach.runtime.standby_ready import LEARN_QUESTION
+
+    learned: list[bool] = []
+    monkeypatch.setattr(standby, "_learn_voice", lambda _args: learned.append(True) or 0)
+    said = _standby_hearing(
+        ["learn my voice", "no", "learn my voice", "yes", "goodbye", "yes"], monkeypatch, capsys
+    )
+    asked = [i for i, line in enumerate(said) if line == LEARN_QUESTION]
+    assert len(asked) == 2, said
+    assert said[asked[0] + 1] == "All right, not now. Say learn my voice when you want to."
+    assert learned == [True]  # once: after the yes
+    assert said[asked[1] + 1] == standby.AFTER_LEARNING

@@ -27,6 +27,8 @@ from floorcoach.runtime.standby import (
     routines_text,
 )
 from floorcoach.runtime.standby_ready import (
+    LEARN_QUESTION,
+    LEARN_REPLIES,
     START_REPLIES,
     SWITCH_OFF_QUESTION,
     SWITCH_OFF_REPLIES,
@@ -227,6 +229,10 @@ def _serve(args: argparse.Namespace, stop: StopSignals) -> int:
                 if args.text or args.no_mic:
                     voice.say(NO_MIC_TO_LEARN)
                     continue
+                if source == "heard":  # never on talk in the room alone: it keeps the takes
+                    asking = ReadyAsking(voice, ears, router.inbox, clock, args.time_scale, stop)
+                    if not asking.answered_yes(LEARN_QUESTION, LEARN_REPLIES):
+                        continue
                 voice.close()
                 ears.close()
                 try:

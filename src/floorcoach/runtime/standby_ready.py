@@ -110,6 +110,24 @@ SWITCH_OFF_REPLIES: Final = Replies(
 """A shorter wait than a start's: the user is there and needs no time to lie down."""
 
 
+LEARN_QUESTION: Final = (
+    "Shall I learn your voice? I'll ask you to say each command three times. "
+    "Say yes to begin, or no."
+)
+"""Before an enrollment asked for by voice. An enrollment takes whatever it hears as the
+user's own takes: in the hour-long soak (scripts/bench_soak) talk in the room started one,
+and it kept other people's words as the user's "resume", "next" and "that hurts", which the
+recognizer then uses in every session."""
+LEARN_REPLIES: Final = Replies(
+    reminder="Shall I learn your voice? Say yes to begin, or no.",
+    more_time="Take your time. Say yes when you're ready to begin.",
+    not_now="All right, not now. Say learn my voice when you want to.",
+    gave_up="I didn't hear an answer. Say learn my voice when you want to.",
+    not_caught="Sorry, I didn't catch that. Say just yes to begin, or no.",
+)
+"""A start's wait: the user may be settling somewhere quiet."""
+
+
 def reminders_question(turn_on: bool) -> tuple[str, Replies]:
     """What standby asks before reminders are turned on or off by voice, and its replies.
 
