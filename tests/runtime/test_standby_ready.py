@@ -198,10 +198,14 @@ def test_words_not_placed_are_asked_again_once_a_wait() -> None:
     assert check.unclear(25.0).say == NOT_CAUGHT_REPLY  # a new wait, asked again
 
 
-def test_asking_says_it_did_not_catch_then_plays_on_yes() -> None:
+def test_asking_says_it_did_not_catch_then_plays_on_yes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     asking, voice, _, _ = _asking([("unclear", "1.1 s"), ("unclear", "0.8 s"), ("heard", "yes")])
     assert asking.answered_yes(ready_question("Walk"))
     assert voice.said == [ready_question("Walk"), NOT_CAUGHT_REPLY]
+    # the soak's log read 'not an answer: "3.0 s"': an unclear item's length, not words
+    assert "not an answer" not in capsys.readouterr().out
 
 
 def test_switching_off_asks_with_its_own_words_and_a_shorter_wait() -> None:

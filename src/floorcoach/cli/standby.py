@@ -322,12 +322,12 @@ class ReadyAsking:
                 else:
                     if item is None:  # typing ended: the answer can still be spoken
                         continue
-                    if item[0] == "unclear":
+                    if item[0] == "unclear":  # item[1] is its length, not words
                         step = check.unclear(self._clock.elapsed())
                     else:
                         step = check.hear(item[1], self._clock.elapsed())
-                    if step.verdict is ReadyVerdict.WAITING and step.say is None:
-                        print(f'        not an answer: "{item[1]}" (say yes or no)', flush=True)
+                        if step.verdict is ReadyVerdict.WAITING and step.say is None:
+                            print(f'        not an answer: "{item[1]}" (say yes or no)', flush=True)
                 if step.say is not None:
                     self._voice.say(step.say)
                 if step.verdict is not ReadyVerdict.WAITING:
