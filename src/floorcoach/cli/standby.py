@@ -150,6 +150,7 @@ def _serve(args: argparse.Namespace, stop: StopSignals) -> int:
     ears = StandbyEars(args, router.inbox, names, voice)
     clock = StandbyClock(args.time_scale)
     reminders = _reminders(args, config, catalog, clock)
+    asking = ReadyAsking(voice, ears, router.inbox, clock, args.time_scale, stop)
     waiting: list[tuple[float, str]] = []  # typed '@SECONDS words', held until then
     ended = False
     offered_learning = False
@@ -198,7 +199,6 @@ def _serve(args: argparse.Namespace, stop: StopSignals) -> int:
                 continue
             turning = reminder_switch(text)
             if source == "heard" and turning is not None and turning != reminders.active:
-                asking = ReadyAsking(voice, ears, router.inbox, clock, args.time_scale, stop)
                 if not asking.answered_yes(*reminders_question(turning)):
                     continue  # a lasting setting: never changed on talk in the room alone
             reply = reminders.handle(text, clock.now())
@@ -212,7 +212,6 @@ def _serve(args: argparse.Namespace, stop: StopSignals) -> int:
                 continue
             if request.action is StandbyAction.EXIT:
                 if source == "heard":  # as a service, standby stays off until a restart
-                    asking = ReadyAsking(voice, ears, router.inbox, clock, args.time_scale, stop)
                     if not asking.answered_yes(SWITCH_OFF_QUESTION, SWITCH_OFF_REPLIES):
                         continue
                 voice.say("Goodbye.")
@@ -230,7 +229,6 @@ def _serve(args: argparse.Namespace, stop: StopSignals) -> int:
                     voice.say(NO_MIC_TO_LEARN)
                     continue
                 if source == "heard":  # never on talk in the room alone: it keeps the takes
-                    asking = ReadyAsking(voice, ears, router.inbox, clock, args.time_scale, stop)
                     if not asking.answered_yes(LEARN_QUESTION, LEARN_REPLIES):
                         continue
                 voice.close()
@@ -255,7 +253,6 @@ def _serve(args: argparse.Namespace, stop: StopSignals) -> int:
                 routine = point.routine_id if point else request.routine or usual
                 loaded = catalog.find(routine)
                 if source == "heard" and args.ready_check:
-                    asking = ReadyAsking(voice, ears, router.inbox, clock, args.time_scale, stop)
                     question = ready_question(loaded.routine.name, point is not None)
                     if not asking.answered_yes(question):
                         if link is not None:
