@@ -128,3 +128,23 @@ def test_sigterm_during_a_session_ends_the_session_and_standby(tmp_path: Path) -
     assert "Session stopped (SIGTERM)." in out, out
     assert "I'm here when you need me" not in out, out
     assert "floorcoach: stopped (SIGTERM)" in err
+
+
+def test_play_ends_on_a_ctrl_c_swallowed_while_the_microphone_opens(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same loss in a session: Ctrl-C while the microphone's recognizer loads used to
+    leave the session playing without a microphone. Now it stops at its first turn."""
+    import floorcoach.cli.play as play
+    from floorcoach.cli import main
+
+    def swallowing_attach(*_args: object) -> None:
+        _swallowed(signal.SIGINT)
+
+    monkeypatch.setattr(play, "_attach_microphone", swallowing_attach)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    code = main(["play", "quick-test", "--no-voice", "--no-history", "--time-scale", "50"])
+    out = capsys.readouterr().out
+    assert code == 130, out
+    assert "Session stopped (SIGINT)." in out
+    assert "That's the end of today's session." not in out

@@ -206,7 +206,7 @@ def run_session(
 ) -> int:
     """One live session, start to end: engine, clock, voice, microphone, typed input;
     `observe` sees every record the session logs (standby counts the questions asked again);
-    `stop` is told of a SIGTERM that ends the session (standby ends with it)."""
+    `stop` is told of a stop signal that ends the session (standby ends with it)."""
     clock = ScaledClock(args.time_scale)
     options: dict[str, Any] = {}
     if link is not None:
@@ -249,21 +249,25 @@ def run_session(
         answer=_question_answer,
         view=view,
     )
-    voice = None
-    if not args.no_voice:
-        voice = _attach_voice(args, loaded, runtime, printed, clock)
-    listener = None
-    if not args.text and not args.no_mic:
-        listener = _attach_microphone(args, runtime, clock, voice)
-    attach_input(runtime)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
+        # Queued as well as raised: Ctrl-C in an import that swallows its KeyboardInterrupt
+        # (cli/stop_signals.py) still ends the session, at its first turn.
         runtime.shutdown(signal.Signals(signum).name)
         if stop is not None:
             stop.note(signum)
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, on_signal)
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    listener = None
     try:
+        voice = None
+        if not args.no_voice:
+            voice = _attach_voice(args, loaded, runtime, printed, clock)
+        if not args.text and not args.no_mic:
+            listener = _attach_microphone(args, runtime, clock, voice)
+        attach_input(runtime)
         runtime.run()
     except KeyboardInterrupt:
         runtime.shutdown("SIGINT")
@@ -271,7 +275,8 @@ def run_session(
         print("\nSession stopped.", flush=True)
         return 130
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         if listener is not None:
             listener.close()
     if runtime.interrupted:
