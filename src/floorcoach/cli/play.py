@@ -13,7 +13,7 @@ from typing import Any
 
 from floorcoach.audio.listening.echo_canceller import DEFAULT_ECHO_CANCEL, ECHO_CANCELLERS
 from floorcoach.cli.config import add_config_option
-from floorcoach.cli.stop_signals import StopSignals
+from floorcoach.cli.stop_signals import STOP_SIGNALS, StopSignals
 from floorcoach.content.catalog import Catalog, LoadedRoutine
 from floorcoach.errors import FloorcoachError, with_fallback
 from floorcoach.runtime.config_effective import fill_args
@@ -259,7 +259,7 @@ def run_session(
         if signum == signal.SIGINT:
             raise KeyboardInterrupt
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: signal.signal(s, on_signal) for s in STOP_SIGNALS}
     listener = None
     try:
         voice = None

@@ -123,7 +123,7 @@ LEARN_REPLIES: Final = Replies(
     more_time="Take your time. Say yes when you're ready to begin.",
     not_now="All right, not now. Say learn my voice when you want to.",
     gave_up="I didn't hear an answer. Say learn my voice when you want to.",
-    not_caught="Sorry, I didn't catch that. Say just yes to begin, or no.",
+    not_caught=NOT_CAUGHT_REPLY,
 )
 """A start's wait: the user may be settling somewhere quiet."""
 
