@@ -38,13 +38,16 @@ def test_no_sound_server_means_printed_speech_and_typed_commands(tmp_path: Path)
     assert "That's the end of today's session." in result.stdout
 
 
-@pytest.mark.slow(seconds=40)
+@pytest.mark.slow(seconds=32)
 @pytest.mark.audio
 def test_losing_the_sound_server_mid_session_carries_on_in_text(tmp_path: Path) -> None:
     log = tmp_path / "events.jsonl"
     with VirtualAudio() as audio:  # a server of its own, so killing it harms no other test
         process = subprocess.Popen(
-            command("play", "tiny", "--routines-dir", str(LIVE), "--log", str(log)),
+            # spoken faster than the default 150 words a minute: sooner to its hold
+            command(
+                "play", "tiny", "--routines-dir", str(LIVE), "--log", str(log), "--rate-wpm", "220"
+            ),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

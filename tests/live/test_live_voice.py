@@ -13,15 +13,17 @@ from floorcoach_cli import command
 from virtual_audio import VirtualAudio, cue_onsets, loud_seconds, read_wav_mono
 
 LIVE = Path(__file__).parents[1] / "fixtures" / "live"
+FAST_SPEECH = ("--rate-wpm", "220")
 
 
-@pytest.mark.slow(seconds=60)
+@pytest.mark.slow(seconds=45)
 @pytest.mark.audio
 def test_session_is_spoken_on_schedule(virtual_audio: VirtualAudio, tmp_path: Path) -> None:
     recording = virtual_audio.start_speaker_recording(tmp_path / "speaker.wav")
     log = tmp_path / "events.jsonl"
     result = subprocess.run(
-        command("play", "tiny", "--routines-dir", str(LIVE), "--log", str(log)),
+        # the words faster than the default 150: the schedule under test is the tones'
+        command("play", "tiny", "--routines-dir", str(LIVE), "--log", str(log), *FAST_SPEECH),
         input="",
         capture_output=True,
         text=True,
