@@ -184,7 +184,7 @@ def model_sha256(path: Path) -> str:
 
 
 _LOAD_LOCK: Final = threading.Lock()
-_loaded: dict[tuple[str, int], Any] = {}
+_loaded: dict[tuple[str, int, bool], Any] = {}
 
 
 def _import_piper() -> Any:
