@@ -34,7 +34,7 @@ def test_standby_is_sampled_while_talk_plays(tmp_path: Path) -> None:
     (neg / "manifest.json").write_text(json.dumps(manifest))
     result = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "bench_soak"), "--human-dir", str(tmp_path)]
-        + ["--minutes", "0.25", "--every", "3", "--warmup", "0"],
+        + ["--minutes", "0.25", "--every", "3", "--warmup", "0", "--python-heap"],
         capture_output=True,
         text=True,
         timeout=180,
@@ -49,3 +49,9 @@ def test_standby_is_sampled_while_talk_plays(tmp_path: Path) -> None:
     assert int(rows[-1][2]) > 3, result.stdout
     assert re.search(r"^\| [+-][\d.]+ \| [+-][\d.]+ \| [+-][\d.]+ \|$", result.stdout, re.M)
     assert "exit 0 on SIGTERM" in result.stdout  # stopped the way systemd stops it
+    # --python-heap: standby ran under tracemalloc, and its heap was sampled apart from RSS
+    heap = re.findall(r"^\| ([\d.]+) \| ([\d.]+) \|$", result.stdout, re.M)
+    assert len(heap) >= 2, result.stdout
+    assert all(float(mb) > 5 for _, mb in heap), result.stdout  # the loaded code, at least
+    assert re.search(r"^Python heap growth after 0 min: [+-][\d.]+ MB / h$", result.stdout, re.M)
+    assert re.search(r"^\| .+:\d+ \| [+-][\d.]+ \| [+-]\d+ \|$", result.stdout, re.M)
