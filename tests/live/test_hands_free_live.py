@@ -203,8 +203,9 @@ def _script(
         say("end session")
         heard("stop")
         log.wait_for(lambda r: r["kind"] == "say" and r["text"] == STOP_QUESTION, 5, process)
-        # once the question has been said (~3 s): over the player's words only pause and that
-        # hurts are taken (this said it at 2.5 s and the session went on to its end, unasserted)
+        # once the question has been said (~3 s). Said 2.5 s into it, one run's second "end
+        # session" was not heard and the session ran on to its end, which nothing asserted;
+        # said 0.5 s into it, it was heard. Over the player is the barge-in tests' subject.
         time.sleep(3.5)
         say("end session")
         heard("stop")
