@@ -200,9 +200,10 @@ def load_piper_voice(model: PiperModel, threads: int = 0, spinning: bool = False
     `threads` is onnxruntime's intra-op thread count; 0 lets it use every core. `spinning`
     lets those threads busy-wait between operators, onnxruntime's default. It is off: the
     voice renders beside the microphone's recognizer and the audio threads, and a spinning
-    thread takes a core they need. Measured (`bench_speech --piper-spin`): alone, rendering
-    is about 8 % slower without it; beside two busy processes, 8 % faster and 17 % less CPU;
-    in the test suite's three workers, the Piper self-hearing tests took 28 % less CPU.
+    thread takes a core they need. Measured on 2 cores (`bench_speech --piper-spin`,
+    BENCHMARKS.md, twenty-fourth session): without it, 6-28 % less CPU in every case, and
+    8-21 % faster beside two busy processes; alone, from 9 % slower to 25 % faster. In the
+    test suite's three workers the Piper self-hearing tests took 28 % less CPU.
     """
     piper = _import_piper()
     key = (str(model.model_path.resolve()), threads, spinning)
