@@ -14,6 +14,7 @@ from floorcoach.audio.speaking.speech_cache import CachedSynthesizer, SpeechCach
 from floorcoach.audio.speaking.synth import make_synthesizer
 from floorcoach.content.catalog import Catalog
 from floorcoach.runtime.audio_sim import run_on_audio_clock
+from floorcoach.session.command_handlers import STOP_QUESTION
 from floorcoach.session.simulate import Simulation
 from floorcoach_cli import run
 from session_timeline import first_hold_start
@@ -188,3 +189,45 @@ def test_words_not_caught_get_the_pain_question_again_and_the_next_answer_counts
     assert not [r for r in result.records if r["kind"] == "pain_no_answer"]
     pain = [r for r in result.records if r["kind"] == "pain"]
     assert [(r["level"], r["location"]) for r in pain] == [(4, "back")]
+
+
+class _StopTwice:
+    """A user who says "stop" in the first hold, and "stop" again `after` seconds after the
+    player's "Say stop again to end the session, or resume to carry on." ends."""
+
+    def __init__(self, at: float, after: float) -> None:
+        self.voice = make_synthesizer("espeak", voice="en-us")
+        self.at = at
+        self.after = after
+        self.question_ends: list[float] = []
+        self.said: list[float] = []
+
+    def __call__(self, sim: Simulation) -> Pcm | None:
+        current = sim.speaker.current  # type: ignore[attr-defined]
+        if current is not None and current.say.text == STOP_QUESTION:
+            self.question_ends.append(current.end)
+        due = self.at if not self.said else (self.question_ends or [float("inf")])[-1]
+        if len(self.said) == 2 or sim.now < due + (self.after if self.said else 0.0):
+            return None
+        self.said.append(sim.now)
+        return self.voice.render("stop")
+
+
+def test_stop_said_just_after_the_stop_question_ends_the_session() -> None:
+    """The question holds the word "stop" itself: a "stop" begun 0.2 s after it ended was
+    dropped as the player's own words, and the session carried on (echo_words)."""
+    player = _player()
+    user = _StopTwice(first_hold_start(player) + 1.5, after=0.2)
+    result = run_on_audio_clock(
+        Catalog.load().find("quick-test"),
+        player,
+        Pcm(np.zeros(0, np.int16)),
+        make_recognizer("pocketsphinx"),
+        agent=user,
+    )
+    assert len(user.said) == 2
+    assert user.said[1] >= user.question_ends[-1] + 0.2
+    assert [r["command"] for r in result.records if r["kind"] == "heard"] == ["stop", "stop"]
+    assert not [r for r in result.records if r["kind"] == "ignored"]
+    decided = [(r["decision"], r.get("reason")) for r in result.records if r["kind"] == "decision"]
+    assert decided == [("stop", "confirmed")]

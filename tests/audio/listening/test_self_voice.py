@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from floorcoach.audio.listening.self_voice import EchoGate, PlayerSpeech
+from floorcoach.audio.listening.self_voice import EchoGate, PlayerSpeech, echo_words
 from floorcoach.commands import parse
+from floorcoach.session.command_handlers import STOP_QUESTION
 
 
 def _verdict(gate: EchoGate, text: str, start: float, confidence: float = 0.9) -> str | None:
@@ -36,6 +37,33 @@ def test_the_tail_after_speech_still_counts_then_silence_accepts_all() -> None:
     assert _verdict(gate, "next", 12.2) is not None  # echo arriving just after
     assert _verdict(gate, "next", 13.0) is None  # the user, in silence
     assert _verdict(gate, "help", 13.0) is None
+
+
+def test_a_stop_said_as_the_stop_question_ends_is_the_users() -> None:
+    """ "Say stop again to end the session, ..." answered "stop" just after it ended: only
+    its last words' echo can be in that stretch, and "stop" was said at its start. Dropped
+    as the player's own words, the session carried on (audio clock and live)."""
+    gate = EchoGate(tail_seconds=0.35)
+    gate.note(10.0, 14.8, STOP_QUESTION)
+    assert _verdict(gate, "stop", 10.4) == "the player's own words"  # over its own "stop"
+    assert _verdict(gate, "end session", 11.8) == "the player's own words"
+    assert _verdict(gate, "stop", 14.9) is None  # begun 0.1 s after the question
+    assert _verdict(gate, "end session", 14.7) is None  # begun just before its end
+    assert echo_words(PlayerSpeech(10.0, 14.8, STOP_QUESTION), 14.9) == {"carry", "on"}
+
+
+def test_the_echo_of_its_last_words_is_still_its_own() -> None:
+    gate = EchoGate(tail_seconds=0.35)
+    gate.note(10.0, 12.0, "Say pause, or stop.")
+    assert _verdict(gate, "stop", 11.9) == "the player's own words"
+    assert _verdict(gate, "stop", 12.1) == "the player's own words"
+    assert _verdict(gate, "pause", 12.1) is None  # said at its start: no echo of it now
+    assert echo_words(PlayerSpeech(10.0, 12.0, "Say pause, or stop."), 11.0) == {
+        "say",
+        "pause",
+        "or",
+        "stop",
+    }
 
 
 def test_cut_speech_ends_where_it_was_cut() -> None:

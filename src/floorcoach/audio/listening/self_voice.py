@@ -43,6 +43,9 @@ CLEAR_BARGE_IN: Final = frozenset({Command.RESUME})
 """Taken over the player's voice too, when clearly the user's (resuming is what was asked)."""
 ALIGN_SECONDS: Final = 0.25
 """How far the echo may lag what was played (output latency plus the room)."""
+WORD_TIMING_SLACK_SECONDS: Final = 0.4
+"""How far a word may be from where its share of the sentence's letters places it in time
+(`echo_words`)."""
 LEARN_WINDOW_FRAMES: Final = 50
 """The echo level is learned per half second (50 frames of 10 ms), then the median taken."""
 DEFAULT_ECHO_RATIO: Final = 0.5
@@ -112,8 +115,39 @@ class PlayerSpeech:
 
 def _words(text: str) -> set[str]:
     """Words as a recognizer would write them ("10" is "ten", "it's" is "it is")."""
+    return set(_word_list(text))
+
+
+def _word_list(text: str) -> list[str]:
+    """`_words` in the order said."""
     words = normalize(text).split()
-    return {NUMBER_WORDS[int(w)] if w.isdigit() and int(w) <= 10 else w for w in words}
+    return [NUMBER_WORDS[int(w)] if w.isdigit() and int(w) <= 10 else w for w in words]
+
+
+def echo_words(speech: PlayerSpeech, start: float) -> set[str]:
+    """The player's words whose echo a stretch beginning at `start` could hold.
+
+    Over its speech, all of them. A stretch that begins only as its speech ends (later than
+    ALIGN_SECONDS before the end) can hold the echo of its last moments alone: the words it
+    sounded from ALIGN_SECONDS + WORD_TIMING_SLACK_SECONDS before `start`, each placed in
+    time by its share of the sentence's letters. Why: "Say stop again to end the session, or
+    resume to carry on." answered "stop" 0.2 s after it ended was dropped as the player's own
+    words, and the session carried on (the audio-clock simulation, and live).
+    """
+    if start < speech.end - ALIGN_SECONDS:
+        return _words(speech.text)
+    since = start - ALIGN_SECONDS - WORD_TIMING_SLACK_SECONDS
+    words = _word_list(speech.text)
+    letters = [len(word) + 1 for word in words]  # a space's worth of time after each
+    total = sum(letters)
+    seconds = speech.end - speech.start
+    kept: set[str] = set()
+    done = 0
+    for word, length in zip(words, letters, strict=True):
+        done += length
+        if speech.start + seconds * done / total >= since:  # the word ends after `since`
+            kept.add(word)
+    return kept
 
 
 class EchoGate:
@@ -197,7 +231,7 @@ class EchoGate:
             return None
         spoken: set[str] = set()
         for speech in overlapping:
-            spoken |= _words(speech.text)
+            spoken |= echo_words(speech, start)
         reason: str | None = None
         clearly_the_user = self._clearly_the_user(start, end)
         allowed = BARGE_IN | CLEAR_BARGE_IN if clearly_the_user else BARGE_IN
