@@ -231,3 +231,36 @@ def test_stop_said_just_after_the_stop_question_ends_the_session() -> None:
     assert not [r for r in result.records if r["kind"] == "ignored"]
     decided = [(r["decision"], r.get("reason")) for r in result.records if r["kind"] == "decision"]
     assert decided == [("stop", "confirmed")]
+
+
+def test_ten_said_just_after_how_bad_is_it_is_the_level() -> None:
+    """ "How bad is it, from 0 to 10?" ends with "ten": said 0.2 s after it, in its clip's
+    trailing silence, "ten" was dropped as the player's own words and the level taken as 5."""
+    player = _player()
+    at = first_hold_start(player) + 1.5
+    voice = make_synthesizer("espeak", voice="en-us")
+    said: list[str] = []
+    question_ends: list[float] = []
+
+    def user(sim: Simulation) -> Pcm | None:
+        current = sim.speaker.current  # type: ignore[attr-defined]
+        if current is not None and "How bad is it" in current.say.text:
+            question_ends.append(current.end)
+        if not said and sim.now >= at:
+            said.append("that hurts")
+            return voice.render("that hurts")
+        if len(said) == 1 and question_ends and sim.now >= question_ends[-1] + 0.2:
+            said.append("ten")
+            return voice.render("ten")
+        return None
+
+    result = run_on_audio_clock(
+        Catalog.load().find("quick-test"),
+        player,
+        Pcm(np.zeros(0, np.int16)),
+        make_recognizer("pocketsphinx"),
+        agent=user,
+    )
+    assert said == ["that hurts", "ten"]
+    assert [r["text"] for r in result.records if r["kind"] == "heard"] == ["that hurts", "ten"]
+    assert [r["level"] for r in result.records if r["kind"] == "pain"] == [10]

@@ -190,3 +190,41 @@ def test_own_words_stay_ignored_without_a_measured_echo_or_a_clear_margin() -> N
     # the echo never measured: nothing is clear yet
     unlearned = _gate_with_echo(echo_gain=10 ** (-35 / 20), user_gain=1.0, learn=False)
     assert _verdict(unlearned, "resume", 10.2) == "the player's own words"
+
+
+def _question_then_answer(feed_played: bool = True, silent_end: float = 0.3) -> EchoGate:
+    """ "How bad is it, from 0 to 10?" sounded from 0 to 3 s, its clip's last `silent_end`
+    seconds silent, the room giving it back 10 dB down; a user from 3.2 s."""
+    import numpy as np
+
+    from floorcoach.audio.listening.self_voice import LevelTrack
+
+    rng = np.random.default_rng(3)
+    played = rng.normal(0, 0.3, 16000 * 3)
+    played[round(16000 * (3 - silent_end)) :] = 0.0
+    mic = np.concatenate([10 ** (-10 / 20) * played, np.zeros(16000 * 2)])
+    mic[round(16000 * 3.2) : round(16000 * 3.6)] += rng.normal(0, 0.3, round(16000 * 0.4))
+    gate = EchoGate(mic=LevelTrack(), played=LevelTrack())
+    if feed_played:
+        gate.played.add(0.0, played, 16000)  # type: ignore[union-attr]
+    gate.mic.add(0.0, mic, 16000)  # type: ignore[union-attr]
+    gate.note(0.0, 3.0, "How bad is it, from 0 to 10?")
+    return gate
+
+
+def _answer(gate: EchoGate, text: str, start: float) -> str | None:
+    intent = parse(text)
+    assert intent is not None
+    return gate.verdict(start, start + 0.4, intent, text, 0.9, answer_expected=True)
+
+
+def test_an_answer_begun_in_the_questions_trailing_silence_is_the_users() -> None:
+    """ "ten" said 0.2 s after "... from 0 to 10?": nothing the player sounded can echo into
+    it (its clip ends in silence), so it is the user's, though "ten" ends the question. It
+    was dropped as the player's own words, and the level taken as 5."""
+    assert _answer(_question_then_answer(), "ten", 3.2) is None
+    # the echo of its last word, where no one spoke, is still its own
+    assert _answer(_question_then_answer(silent_end=0.0), "ten", 2.9) == "the player's own words"
+    # nothing of the question on the played track: the gate cannot tell, and keeps to words
+    unfed = _question_then_answer(feed_played=False)
+    assert _answer(unfed, "ten", 3.2) == "the player's own words"

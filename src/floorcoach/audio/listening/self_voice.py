@@ -233,7 +233,9 @@ class EchoGate:
         for speech in overlapping:
             spoken |= echo_words(speech, start)
         reason: str | None = None
-        clearly_the_user = self._clearly_the_user(start, end)
+        clearly_the_user = self._clearly_the_user(start, end) or self._past_its_echo(
+            start, end, overlapping
+        )
         allowed = BARGE_IN | CLEAR_BARGE_IN if clearly_the_user else BARGE_IN
         if _words(text) <= spoken and not clearly_the_user:
             reason = "the player's own words"
@@ -259,6 +261,26 @@ class EchoGate:
         if played < _MIN_REFERENCE_ENERGY:
             return False
         return self.mic.energy(start, end) >= self._clear_margin * self.echo_ratio * played
+
+    def _past_its_echo(self, start: float, end: float, overlapping: list[PlayerSpeech]) -> bool:
+        """Whether a stretch that begins as the player's speech ends holds sound where nothing
+        it played could echo (needs both tracks, and the played one holding that speech).
+
+        The player's sentence ends in its clip's trailing silence, so a stretch begun just
+        after its last word has no played sound to compare with, and `_clearly_the_user`
+        cannot tell; the own-words rule then dropped "ten" said 0.2 s after "How bad is it,
+        from 0 to 10?", and the level was taken as 5 (the audio-clock simulation).
+        """
+        if self.mic is None or self.played is None:
+            return False
+        for speech in overlapping:
+            if start < speech.end - ALIGN_SECONDS:
+                return False  # over its speech
+            if self.played.energy(speech.start, speech.end) < _MIN_REFERENCE_ENERGY:
+                return False  # nothing of it on the played track: cannot tell
+        if self._played_energy(self.played, start, end) >= _MIN_REFERENCE_ENERGY:
+            return False
+        return self.mic.energy(start, end) >= _MIN_REFERENCE_ENERGY
 
     @staticmethod
     def _played_energy(played: LevelTrack, start: float, end: float) -> float:
